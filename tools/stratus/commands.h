@@ -1,0 +1,13 @@
+// The `stratus` CLI's subcommands. Each add*Command registers one subcommand tree on the app; on failure a
+// callback prints the reason to stderr and throws CLI::RuntimeError(exit_code).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace stratus::cli {
+
+void addKeysCommand(CLI::App& app);
+void addClaimsCommand(CLI::App& app);
+void addCallCommand(CLI::App& app);
+
+}  // namespace stratus::cli
