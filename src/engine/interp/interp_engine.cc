@@ -77,8 +77,8 @@ ExternKind kindOf(wabt::ExternalKind k) {
 }
 
 Error trapToError(const std::string& message) {
-  if (message == "call stack exhausted") return {ErrorCode::kResourceExhausted, "trap: call stack exhausted"};
-  return {ErrorCode::kTrap, "trap: " + message};
+  if (message == "call stack exhausted") return {ErrorCode::kResourceExhausted, message};
+  return {ErrorCode::kTrap, message};
 }
 
 class InterpModule;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what stratus needs on Debian 12 (bookworm). Idempotent: does nothing when everything is present.
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also the test tooling (npm packages for the compatibility tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang lld
+  wabt libsodium-dev libmsgpack-cxx-dev nlohmann-json3-dev libyaml-cpp-dev
+  libspdlog-dev libfmt-dev libcli11-dev libboost-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A node from another source (e.g. nodesource) satisfies nodejs/npm.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]}")
+fi
+
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # @wapc/host (a third-party waPC host on Node, with prebuilt Rust guests), @wapc/as-guest + assemblyscript.
+  (cd tests/compat && { [ -d node_modules/@wapc/host ] || npm ci --no-audit --no-fund --loglevel=error; })
+fi

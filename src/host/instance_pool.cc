@@ -1,0 +1,74 @@
+#include "host/instance_pool.h"
+
+#include <string>
+
+namespace stratus::host {
+
+InstancePool::InstancePool(Factory factory, size_t max) : factory_(std::move(factory)), max_(max < 1 ? 1 : max) {}
+
+InstancePool::~InstancePool() = default;
+
+Expected<void> InstancePool::prefill(size_t count) {
+  while (size() < std::min(count, max_)) {
+    {
+      std::lock_guard lock(mu_);
+      ++alive_;
+    }
+    auto instance = factory_();
+    if (!instance) {
+      std::lock_guard lock(mu_);
+      --alive_;
+      return fail(instance.takeError());
+    }
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(*instance));
+  }
+  return ok();
+}
+
+Expected<InstancePool::Lease> InstancePool::acquire(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (idle_.empty() && alive_ >= max_) {
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && alive_ >= max_) {
+      return fail(ErrorCode::kResourceExhausted, "all " + std::to_string(max_) + " instances stayed busy for " +
+                                                     std::to_string(timeout.count()) + " ms");
+    }
+  }
+  if (!idle_.empty()) {
+    auto instance = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(instance));
+  }
+  ++alive_;
+  lock.unlock();
+  auto instance = factory_();
+  if (!instance) {
+    lock.lock();
+    --alive_;
+    cv_.notify_one();
+    return fail(instance.takeError());
+  }
+  return Lease(this, std::move(*instance));
+}
+
+void InstancePool::release(std::unique_ptr<wapc::WapcInstance> instance) {
+  std::unique_lock lock(mu_);
+  if (instance->poisoned()) {
+    --alive_;
+    lock.unlock();
+    cv_.notify_one();
+    instance.reset();  // destroyed outside the lock
+    return;
+  }
+  idle_.push_back(std::move(instance));
+  lock.unlock();
+  cv_.notify_one();
+}
+
+size_t InstancePool::size() const {
+  std::lock_guard lock(mu_);
+  return alive_;
+}
+
+}  // namespace stratus::host
