@@ -1,0 +1,72 @@
+// Shared pieces of the stratus benchmarks: one compiled fixture per engine backend, a record of per-iteration
+// times so a benchmark can report a ratio against another one measured earlier in the same run, and process
+// memory probes.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "stratus/common/expected.h"
+#include "stratus/engine/engine.h"
+
+namespace stratus::bench {
+
+/// One engine backend with the test actors compiled by it. Created on first use and kept for the whole run;
+/// benchmarks run on one thread, so it needs no locking.
+struct EngineFixture {
+  std::string name;
+  std::unique_ptr<engine::Engine> engine;
+  Bytes test_actor_wasm;     ///< unsigned bytes of test_actor.wasm
+  Bytes compute_actor_wasm;  ///< unsigned bytes of compute_actor.wasm
+  std::shared_ptr<const engine::Module> test_actor;
+  std::shared_ptr<const engine::Module> compute_actor;
+  std::shared_ptr<const engine::Module> host_call_actor;  ///< bench/actors/host_call_actor.c
+};
+
+/// The fixture of backend `engine_name` (owned by this module, valid until exit), or the error of creating the
+/// engine or compiling an actor.
+Expected<EngineFixture*> engineFixture(const std::string& engine_name);
+
+/// Monotonic wall clock used for every figure a benchmark records itself.
+using Clock = std::chrono::steady_clock;
+
+/// Wall-clock nanoseconds per iteration since `start` (0 when no iteration ran).
+double nsPerIteration(Clock::time_point start, const benchmark::State& state);
+
+/// Remembers `ns` (per iteration) under `key`; a later call with the same key overwrites it, so after a benchmark
+/// finished the key holds its final (reported) run.
+void recordNs(const std::string& key, double ns);
+/// The figure recorded under `key`, if a benchmark recorded one in this process.
+std::optional<double> recordedNs(const std::string& key);
+/// recordedNs(key), or else times `body` (repeated for at least `min_seconds`), records and returns that. Used
+/// when a filter left out the benchmark that normally records `key`.
+double recordedNsOrMeasure(const std::string& key, const std::function<void()>& body, double min_seconds = 0.2);
+
+/// Resident set size of this process in bytes (/proc/self/statm), or 0 if unreadable.
+uint64_t residentBytes();
+/// Bytes handed out by malloc and not freed (glibc mallinfo2), or 0 where unavailable.
+uint64_t heapBytesInUse();
+/// Gives freed heap memory back to the OS (glibc malloc_trim), so memory allocated next grows residentBytes()
+/// instead of silently reusing pages freed by earlier benchmarks. No-op elsewhere.
+void releaseFreeHeap();
+
+/// `n` bytes of a fixed, non-trivial pattern.
+Bytes patternBytes(size_t n, uint8_t seed);
+/// `value` as 4 bytes little-endian.
+Bytes u32le(uint32_t value);
+/// The first 8 bytes of `bytes` as a little-endian u64 (0 if shorter).
+uint64_t loadU64le(const Bytes& bytes);
+
+/// The msgpack map test_actor's HostCall op takes: {binding: str, namespace: str, operation: str, payload: bin}.
+/// Strings must be shorter than 256 bytes, the payload shorter than 65536.
+Bytes hostCallRequest(std::string_view binding, std::string_view ns, std::string_view operation,
+                      const Bytes& payload);
+
+}  // namespace stratus::bench

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds stratus_bench (Release, build-bench/), runs it, runs the same Echo round trip on @wapc/host (Node/V8), and
+# prints a summary of the figures and ratios of this one run. See bench/README.md.
+#
+#   bench/run.sh [stratus_bench flags...]      e.g. bench/run.sh --benchmark_filter=roundtrip
+#
+# Environment: STRATUS_BENCH_JOBS (ninja -j, default 2), STRATUS_BENCH_NODE_CALLS (@wapc/host calls, default 200000).
+# Output: bench/results/latest.json (Google Benchmark JSON), bench/results/summary.txt; the console table on stdout.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="$root/build-bench"
+results="$root/bench/results"
+jobs="${STRATUS_BENCH_JOBS:-2}"
+node_calls="${STRATUS_BENCH_NODE_CALLS:-200000}"
+
+"$root/scripts/install-deps.sh" --test
+
+echo "== build (Release, $build)"
+mkdir -p "$build"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATUS_BUILD_TESTS=ON -DSTRATUS_BUILD_BENCH=ON \
+  >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
+ninja -C "$build" -j "$jobs" stratus_bench
+
+mkdir -p "$results"
+echo "== stratus_bench"
+"$build/bench/stratus_bench" --benchmark_out="$results/latest.json" --benchmark_out_format=json "$@"
+
+# The same round trip on the reference waPC host: test_actor's Echo with the same 64 bytes on one instance. Three
+# runs, the median kept: V8's tier-up and GC make single runs vary more than stratus_bench's figures.
+echo "== @wapc/host (Node/V8): Echo 64 B on test_actor.wasm, 3 runs of $node_calls calls"
+node_ns=""
+node_call="$root/tests/compat/wapc_node_call.mjs"
+if command -v node >/dev/null && [ -d "$root/tests/compat/node_modules/@wapc/host" ]; then
+  # The payload stratus_bench echoes (bench_support.cc patternBytes(64, 1)).
+  payload_hex="$(python3 -c '
+x = 0x9E3779B9 ^ 1
+out = bytearray()
+for _ in range(64):
+    x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
+    out.append(x >> 24)
+print(out.hex())')"
+  node_err="$(mktemp)"
+  runs=()
+  for _ in 1 2 3; do
+    if node_out="$(node "$node_call" "$build/actors/test_actor.wasm" Echo "$payload_hex" --repeat "$node_calls" \
+        2>"$node_err")" && [ "$node_out" = "$payload_hex" ]; then
+      runs+=("$(sed -n 's/^mean_ns_per_call=\([0-9.]*\).*/\1/p' "$node_err")")
+    else
+      echo "node peer failed or echoed wrong bytes:"; cat "$node_err"; runs=(); break
+    fi
+  done
+  rm -f "$node_err"
+  if ((${#runs[@]} == 3)); then
+    node_ns="$(printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p)"
+    echo "mean_ns_per_call per run: ${runs[*]} -> median $node_ns"
+  fi
+else
+  echo "skipped: node or tests/compat/node_modules missing (scripts/install-deps.sh --test installs them)"
+fi
+
+echo "== summary (ratios from this run only; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+summary_args=("$results/latest.json")
+[ -n "$node_ns" ] && summary_args+=(--node-echo-ns "$node_ns")
+python3 "$root/bench/summarize.py" "${summary_args[@]}" | tee "$results/summary.txt"

@@ -1,0 +1,441 @@
+// stratus_bench: waPC round trips, host calls, compile/instantiate cost, memory per instance and compute kernels
+// against native code, for every engine backend compiled in (see bench/README.md for how to read the figures).
+#include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "compute.h"
+#include "stratus/host/host.h"
+#include "stratus/wapc/wapc.h"
+#include "support/actors.h"
+
+namespace stratus::bench {
+namespace {
+
+constexpr size_t kEchoPayloadBytes = 64;
+constexpr uint32_t kFibN = 25;
+constexpr size_t kShaInputBytes = size_t{1} << 20;
+constexpr int kInstancesPerMemoryRun = 50;
+constexpr const char* kDefaultMinTime = "--benchmark_min_time=0.3";
+
+std::string echoKey(const std::string& engine_name) { return "roundtrip_echo64/wapc/" + engine_name; }
+const std::string kNativeFibKey = "compute_fib25/native";
+const std::string kNativeShaKey = "compute_sha256_1MiB/native";
+
+void skip(benchmark::State& state, const std::string& what, const Error& error) {
+  state.SkipWithError((what + ": " + error.toString()).c_str());
+}
+
+// Fetches the engine fixture or marks the benchmark skipped.
+EngineFixture* fixtureOrSkip(benchmark::State& state, const std::string& engine_name) {
+  auto fx = engineFixture(engine_name);
+  if (!fx) {
+    skip(state, "engine " + engine_name, fx.error());
+    return nullptr;
+  }
+  return *fx;
+}
+
+// One call made to check an actor answers as expected before it is timed.
+bool checkCall(benchmark::State& state, wapc::WapcInstance& instance, std::string_view op, const Bytes& payload,
+               const Bytes& expected) {
+  auto result = instance.call(op, payload);
+  if (!result) {
+    skip(state, std::string(op), result.error());
+    return false;
+  }
+  if (*result != expected) {
+    state.SkipWithError((std::string(op) + " returned an unexpected result").c_str());
+    return false;
+  }
+  return true;
+}
+
+// --- module lifecycle -------------------------------------------------------------------------------------------
+
+void benchCompile(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  for (auto _ : state) {
+    auto module = fx->engine->compile(fx->test_actor_wasm, {.name = "test_actor.wasm"});
+    if (!module) {
+      skip(state, "compile", module.error());
+      break;
+    }
+    benchmark::DoNotOptimize(module->get());
+  }
+  state.counters["wasm_bytes"] = static_cast<double>(fx->test_actor_wasm.size());
+}
+
+void benchInstantiate(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  for (auto _ : state) {
+    auto instance = wapc::WapcInstance::create(fx->test_actor, {});
+    if (!instance) {
+      skip(state, "WapcInstance::create", instance.error());
+      break;
+    }
+    benchmark::DoNotOptimize(instance->get());
+  }
+}
+
+// Creates kInstancesPerMemoryRun live instances per iteration and reports the growth of RSS (and of the malloc heap)
+// per instance. The time reported is that of creating them (manual time; destroying them is not timed).
+void benchInstanceMemory(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  double rss_growth = 0;
+  double heap_growth = 0;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<wapc::WapcInstance>> instances;
+    instances.reserve(kInstancesPerMemoryRun);
+    releaseFreeHeap();
+    const uint64_t rss_before = residentBytes();
+    const uint64_t heap_before = heapBytesInUse();
+    const auto start = Clock::now();
+    for (int i = 0; i < kInstancesPerMemoryRun; ++i) {
+      auto instance = wapc::WapcInstance::create(fx->test_actor, {});
+      if (!instance) {
+        skip(state, "WapcInstance::create", instance.error());
+        break;
+      }
+      instances.push_back(std::move(*instance));
+    }
+    state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+    rss_growth += static_cast<double>(residentBytes()) - static_cast<double>(rss_before);
+    heap_growth += static_cast<double>(heapBytesInUse()) - static_cast<double>(heap_before);
+    if (state.error_occurred()) break;
+  }
+  if (state.error_occurred() || state.iterations() == 0) return;
+  const double instances = static_cast<double>(state.iterations()) * kInstancesPerMemoryRun;
+  state.counters["bytes_per_instance"] =
+      benchmark::Counter(rss_growth / instances, benchmark::Counter::kDefaults, benchmark::Counter::kIs1024);
+  state.counters["heap_bytes_per_instance"] =
+      benchmark::Counter(heap_growth / instances, benchmark::Counter::kDefaults, benchmark::Counter::kIs1024);
+}
+
+// --- host -> actor round trips ----------------------------------------------------------------------------------
+
+// Echo of 64 bytes straight through a WapcInstance. `limits` are the instance options (none, or the host's).
+void benchWapcEcho(benchmark::State& state, const std::string& engine_name, engine::InstanceOptions limits,
+                   bool is_baseline) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  wapc::WapcOptions options;
+  options.instance = limits;
+  auto instance = wapc::WapcInstance::create(fx->test_actor, std::move(options));
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  const Bytes payload = patternBytes(kEchoPayloadBytes, 1);
+  if (!checkCall(state, **instance, "Echo", payload, payload)) return;
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*instance)->call("Echo", payload);
+    if (!result) {
+      skip(state, "Echo", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  if (is_baseline) {
+    recordNs(echoKey(engine_name), ns);
+  } else if (auto baseline = recordedNs(echoKey(engine_name))) {
+    state.counters["overhead_ns"] = ns - *baseline;
+  }
+}
+
+// compute_actor's Noop with an empty payload: the fixed cost of a waPC round trip (dispatch, no payload bytes).
+void benchWapcNoop(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  auto instance = wapc::WapcInstance::create(fx->compute_actor, {});
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  const Bytes empty;
+  if (!checkCall(state, **instance, "Noop", empty, empty)) return;
+  for (auto _ : state) {
+    auto result = (*instance)->call("Noop", empty);
+    if (!result) {
+      skip(state, "Noop", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+}
+
+// The same Echo through Host::callActor on a signed actor: claims lookup, instance pool, deadline, error mapping.
+void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
+  auto host = host::HostBuilder().withEngine(engine_name).build();
+  if (!host) return skip(state, "HostBuilder::build", host.error());
+  testing::SignSpec spec;
+  spec.name = "bench_echo";
+  const Bytes signed_wasm = testing::signActor(testing::loadActor("test_actor"), spec);
+  auto pk = (*host)->startActor(signed_wasm);
+  if (!pk) return skip(state, "startActor", pk.error());
+  const Bytes payload = patternBytes(kEchoPayloadBytes, 1);
+  auto first = (*host)->callActor(*pk, "Echo", payload);
+  if (!first) return skip(state, "callActor", first.error());
+  if (*first != payload) return state.SkipWithError("callActor Echo returned an unexpected result");
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*host)->callActor(*pk, "Echo", payload);
+    if (!result) {
+      skip(state, "callActor", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  if (auto baseline = recordedNs(echoKey(engine_name))) {
+    state.counters["overhead_ns"] = ns - *baseline;
+    state.counters["ratio_to_wapc"] = ns / *baseline;
+  }
+}
+
+// --- actor -> host calls ----------------------------------------------------------------------------------------
+
+// The host handler of both host-call benchmarks: a fixed 64-byte reply.
+wapc::HostCallHandler fixedReplyHandler(const Bytes& reply) {
+  return [&reply](std::string_view, std::string_view, std::string_view, std::span<const uint8_t>) -> Expected<Bytes> {
+    return reply;
+  };
+}
+
+// Wall-clock ns per call of `op`, over `n` calls made outside the benchmark's timed loop (a baseline measured on the
+// same instance right before the loop, with as many calls as the loop makes).
+double timeCalls(wapc::WapcInstance& instance, std::string_view op, const Bytes& payload,
+                 benchmark::IterationCount n) {
+  const auto start = Clock::now();
+  for (benchmark::IterationCount i = 0; i < n; ++i) {
+    auto result = instance.call(op, payload);
+    benchmark::DoNotOptimize(result);
+  }
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / static_cast<double>(n);
+}
+
+// test_actor's HostCall op: the guest decodes the msgpack request, makes one __host_call (answered with a fixed
+// 64-byte reply), and returns the reply. op_minus_echo_ns = this op - an Echo of the same request bytes on the same
+// instance: one host call *plus the guest's msgpack decoding*. See host_call/loop_x100 for the host call alone.
+void benchHostCallOp(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  const Bytes reply = patternBytes(kEchoPayloadBytes, 2);
+  wapc::WapcOptions options;
+  options.host_call = fixedReplyHandler(reply);
+  auto instance = wapc::WapcInstance::create(fx->test_actor, std::move(options));
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  wapc::WapcInstance& actor = **instance;
+  const Bytes request = hostCallRequest("default", "stratus:bench", "Ping", patternBytes(kEchoPayloadBytes, 3));
+  if (!checkCall(state, actor, "HostCall", request, reply) || !checkCall(state, actor, "Echo", request, request)) {
+    return;
+  }
+  const double echo_ns = timeCalls(actor, "Echo", request, state.max_iterations);
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = actor.call("HostCall", request);
+    if (!result) {
+      skip(state, "HostCall", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  state.counters["echo_same_payload_ns"] = echo_ns;
+  state.counters["op_minus_echo_ns"] = ns - echo_ns;
+}
+
+// bench_host_call_actor's HostCalls op: one guest call making kHostCallsPerCall host calls through the SDK (each
+// fetches and frees the reply). ns_per_host_call = (HostCalls(n) - HostCalls(0)) / n, HostCalls(0) measured on
+// the same instance right before the loop.
+constexpr uint32_t kHostCallsPerCall = 100;
+
+void benchHostCallLoop(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  const Bytes reply = patternBytes(kEchoPayloadBytes, 2);
+  wapc::WapcOptions options;
+  options.host_call = fixedReplyHandler(reply);
+  auto instance = wapc::WapcInstance::create(fx->host_call_actor, std::move(options));
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  wapc::WapcInstance& actor = **instance;
+  const Bytes none = u32le(0);
+  const Bytes many = u32le(kHostCallsPerCall);
+  if (!checkCall(state, actor, "HostCalls", many, many) || !checkCall(state, actor, "HostCalls", none, none)) return;
+  const double empty_ns = timeCalls(actor, "HostCalls", none, state.max_iterations);
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = actor.call("HostCalls", many);
+    if (!result) {
+      skip(state, "HostCalls", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  state.counters["zero_calls_ns"] = empty_ns;
+  state.counters["ns_per_host_call"] = (ns - empty_ns) / kHostCallsPerCall;
+}
+
+// --- compute: the same C kernels natively and in the actor ------------------------------------------------------
+
+uint64_t nativeFib() {
+  uint32_t n = kFibN;
+  benchmark::DoNotOptimize(n);
+  return stratus_compute_fib(n);
+}
+
+void benchNativeFib(benchmark::State& state) {
+  const auto start = Clock::now();
+  for (auto _ : state) benchmark::DoNotOptimize(nativeFib());
+  recordNs(kNativeFibKey, nsPerIteration(start, state));
+}
+
+void benchActorFib(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  auto instance = wapc::WapcInstance::create(fx->compute_actor, {});
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  const Bytes arg = u32le(kFibN);
+  auto first = (*instance)->call("Fib", arg);
+  if (!first) return skip(state, "Fib", first.error());
+  if (loadU64le(*first) != nativeFib()) return state.SkipWithError("Fib differs from the native result");
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*instance)->call("Fib", arg);
+    if (!result) {
+      skip(state, "Fib", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  const double native = recordedNsOrMeasure(kNativeFibKey, [] { benchmark::DoNotOptimize(nativeFib()); });
+  state.counters["ratio_to_native"] = ns / native;
+}
+
+const Bytes& shaInput() {
+  static const Bytes input = patternBytes(kShaInputBytes, 4);
+  return input;
+}
+
+Bytes nativeSha256() {
+  Bytes digest(32);
+  stratus_compute_sha256(shaInput().data(), shaInput().size(), digest.data());
+  return digest;
+}
+
+void benchNativeSha256(benchmark::State& state) {
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    uint8_t digest[32];
+    stratus_compute_sha256(shaInput().data(), shaInput().size(), digest);
+    benchmark::DoNotOptimize(digest);
+  }
+  recordNs(kNativeShaKey, nsPerIteration(start, state));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kShaInputBytes));
+}
+
+// The actor figure includes copying the 1 MiB request into guest memory (waPC's __guest_request).
+void benchActorSha256(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  auto instance = wapc::WapcInstance::create(fx->compute_actor, {});
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  if (!checkCall(state, **instance, "Sha256", shaInput(), nativeSha256())) return;
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*instance)->call("Sha256", shaInput());
+    if (!result) {
+      skip(state, "Sha256", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  const double native = recordedNsOrMeasure(kNativeShaKey, [] { benchmark::DoNotOptimize(nativeSha256()); });
+  state.counters["ratio_to_native"] = ns / native;
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kShaInputBytes));
+}
+
+// --- registration -----------------------------------------------------------------------------------------------
+
+// Wall-clock time throughout: the figures recorded for ratios are wall-clock too.
+template <typename Fn>
+benchmark::internal::Benchmark* add(const std::string& name, Fn&& fn) {
+  return benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn))->UseRealTime();
+}
+template <typename Fn>
+benchmark::internal::Benchmark* addManualTime(const std::string& name, Fn&& fn) {
+  return benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn))->UseManualTime();
+}
+
+// Natives are registered before the engine runs that report ratios against them; the engine-dependent benchmarks
+// once per backend in engine::availableEngines(), so a new backend shows up without touching this file.
+void registerAll(const std::vector<std::string>& engines) {
+  using benchmark::kMicrosecond;
+  using benchmark::kMillisecond;
+  using benchmark::kNanosecond;
+  for (const std::string& e : engines) {
+    add("compile/test_actor/" + e, [e](benchmark::State& s) { benchCompile(s, e); })->Unit(kMicrosecond);
+    add("instantiate/test_actor/" + e, [e](benchmark::State& s) { benchInstantiate(s, e); })->Unit(kMicrosecond);
+    addManualTime("memory/test_actor_x50/" + e, [e](benchmark::State& s) { benchInstanceMemory(s, e); })
+        ->Iterations(3)
+        ->Unit(kMillisecond);
+    add("roundtrip_echo64/wapc/" + e, [e](benchmark::State& s) { benchWapcEcho(s, e, {}, true); })
+        ->Unit(kNanosecond);
+    add("roundtrip_echo64/wapc_host_limits/" + e,
+        [e](benchmark::State& s) { benchWapcEcho(s, e, host::ActorOptions{}.instance, false); })
+        ->Unit(kNanosecond);
+    add("roundtrip_echo64/host/" + e, [e](benchmark::State& s) { benchHostEcho(s, e); })->Unit(kNanosecond);
+    add("roundtrip_noop0/wapc/" + e, [e](benchmark::State& s) { benchWapcNoop(s, e); })->Unit(kNanosecond);
+    add("host_call/test_actor_op/" + e, [e](benchmark::State& s) { benchHostCallOp(s, e); })->Unit(kNanosecond);
+    add("host_call/loop_x100/" + e, [e](benchmark::State& s) { benchHostCallLoop(s, e); })->Unit(kMicrosecond);
+  }
+  add(kNativeFibKey, benchNativeFib)->Unit(kMicrosecond);
+  for (const std::string& e : engines) {
+    add("compute_fib25/actor/" + e, [e](benchmark::State& s) { benchActorFib(s, e); })->Unit(kMicrosecond);
+  }
+  add(kNativeShaKey, benchNativeSha256)->Unit(kMicrosecond);
+  for (const std::string& e : engines) {
+    add("compute_sha256_1MiB/actor/" + e, [e](benchmark::State& s) { benchActorSha256(s, e); })
+        ->Unit(kMillisecond);
+  }
+}
+
+}  // namespace
+}  // namespace stratus::bench
+
+int main(int argc, char** argv) {
+  // The host logs actor start/stop at info level; keep the console table readable.
+  spdlog::set_level(spdlog::level::warn);
+
+  // A short default minimum time per benchmark; a --benchmark_min_time given on the command line comes later and
+  // wins.
+  std::string min_time = stratus::bench::kDefaultMinTime;
+  std::vector<char*> args(argv, argv + argc);
+  args.insert(args.begin() + 1, min_time.data());
+  args.push_back(nullptr);
+  int args_count = static_cast<int>(args.size()) - 1;
+  benchmark::Initialize(&args_count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+
+  const std::vector<std::string> engines = stratus::engine::availableEngines();
+  std::string engine_list;
+  for (const auto& e : engines) engine_list += (engine_list.empty() ? "" : ",") + e;
+  benchmark::AddCustomContext("stratus_engines", engine_list);
+  benchmark::AddCustomContext("stratus_echo_payload_bytes", std::to_string(stratus::bench::kEchoPayloadBytes));
+
+  stratus::bench::registerAll(engines);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
