@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-build=${STRATUS_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATUS_BUILD_TESTS=OFF -DSTRATUS_BUILD_BENCH=OFF >/dev/null
+build=${STRATUS_BUILD_DIR:-build-demo}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATUS_WERROR=OFF -DSTRATUS_BUILD_TESTS=OFF -DSTRATUS_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" --target stratus example_actors
 stratus="$build/tools/stratus/stratus"
 actor="$build/examples/hello_s.wasm"

@@ -128,7 +128,9 @@ std::string formatUnixTime(int64_t seconds) {
   std::tm tm{};
   if (static_cast<int64_t>(t) != seconds || gmtime_r(&t, &tm) == nullptr || tm.tm_year + 1900 > 9999 ||
       tm.tm_year + 1900 < 0) {
-    return "@" + std::to_string(seconds);
+    std::string out = "@";  // built by append: GCC 12 -O3 warns falsely (-Wrestrict) on "@" + to_string()
+    out += std::to_string(seconds);
+    return out;
   }
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
