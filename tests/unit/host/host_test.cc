@@ -2,12 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "stratus/claims/jwt.h"
 #include "stratus/host/host.h"
 #include "support/actors.h"
+#include "support/payloads.h"
 #include "support/wat.h"
 
 namespace stratus::host {
@@ -17,16 +17,9 @@ using stratus::testing::loadActor;
 using stratus::testing::SignSpec;
 using stratus::testing::signActor;
 
-Bytes bytesOf(std::string_view s) { return Bytes(s.begin(), s.end()); }
-std::string textOf(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
-Bytes hostCallPayload(std::string_view binding, std::string_view ns, std::string_view op, const Bytes& payload) {
-  nlohmann::json j = {{"binding", binding},
-                      {"namespace", ns},
-                      {"operation", op},
-                      {"payload", nlohmann::json::binary(payload)}};
-  return nlohmann::json::to_msgpack(j);
-}
+using stratus::testing::bytesOf;
+using stratus::testing::hostCallPayload;
+using stratus::testing::textOf;
 
 class HostTest : public ::testing::TestWithParam<std::string> {
  protected:

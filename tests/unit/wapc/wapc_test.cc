@@ -1,26 +1,19 @@
 // waPC host protocol against the C test actor, for every engine.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 
 #include "stratus/engine/engine.h"
 #include "stratus/wapc/wapc.h"
 #include "support/actors.h"
+#include "support/payloads.h"
 #include "support/wat.h"
 
 namespace stratus::wapc {
 namespace {
 
-Bytes bytesOf(std::string_view s) { return Bytes(s.begin(), s.end()); }
-std::string textOf(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
-Bytes hostCallPayload(std::string_view binding, std::string_view ns, std::string_view op, const Bytes& payload) {
-  nlohmann::json j = {{"binding", binding},
-                      {"namespace", ns},
-                      {"operation", op},
-                      {"payload", nlohmann::json::binary(payload)}};
-  return nlohmann::json::to_msgpack(j);
-}
+using stratus::testing::bytesOf;
+using stratus::testing::hostCallPayload;
+using stratus::testing::textOf;
 
 class WapcTest : public ::testing::TestWithParam<std::string> {
  protected:
