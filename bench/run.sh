@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds stratus_bench (Release, build-bench/), runs it, runs the same Echo round trip on @wapc/host (Node/V8), and
-# prints a summary of the figures and ratios of this one run. See bench/README.md.
+# Builds stratus_bench (Release, build-bench/), runs it, runs the same Echo round trip on @wapc/host (Node/V8), runs
+# the HTTP benchmark (http_bench.sh: the hello actor behind the httpserver provider beside a bare Boost.Beast server,
+# under wrk), and prints a summary of the figures and ratios of this one run. See bench/README.md.
 #
 #   bench/run.sh [stratus_bench flags...]      e.g. bench/run.sh --benchmark_filter=roundtrip
 #
-# Environment: STRATUS_BENCH_JOBS (ninja -j, default 2), STRATUS_BENCH_NODE_CALLS (@wapc/host calls, default 200000).
-# Output: bench/results/latest.json (Google Benchmark JSON), bench/results/summary.txt; the console table on stdout.
+# Environment: STRATUS_BENCH_JOBS (ninja -j, default 2), STRATUS_BENCH_NODE_CALLS (@wapc/host calls, default 200000),
+# STRATUS_BENCH_HTTP (0 skips the HTTP benchmark), STRATUS_BENCH_HTTP_SECONDS (wrk duration per server, default 10).
+# Output: bench/results/latest.json (Google Benchmark JSON), bench/results/http.json (+ the raw wrk reports),
+# bench/results/summary.txt; the console table on stdout. Exits non-zero when a benchmark failed or is invalid.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-bench"
@@ -19,7 +22,11 @@ echo "== build (Release, $build)"
 mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATUS_BUILD_TESTS=ON -DSTRATUS_BUILD_BENCH=ON \
   >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
-ninja -C "$build" -j "$jobs" stratus_bench
+# The HTTP benchmark also needs the CLI (`stratus up`, signing), the httpserver archive, its actor and the bare server.
+http="${STRATUS_BENCH_HTTP:-1}"
+targets=(stratus_bench)
+[ "$http" = 0 ] || targets+=(stratus provider_par_httpserver actor_bench_http_hello stratus_bare_http_server)
+ninja -C "$build" -j "$jobs" "${targets[@]}"
 
 mkdir -p "$results"
 echo "== stratus_bench"
@@ -58,7 +65,24 @@ else
   echo "skipped: node or tests/compat/node_modules missing (scripts/install-deps.sh --test installs them)"
 fi
 
+# HTTP: the same wrk load on stratus (hello actor via httpserver) and on a bare Boost.Beast server, one after the
+# other. http_bench.sh writes http.json even when the run is invalid (the summary then says why).
+http_status=0
+rm -f "$results/http.json"
+if [ "$http" != 0 ]; then
+  echo "== HTTP: hello actor through httpserver vs bare Boost.Beast (wrk)"
+  "$root/bench/http_bench.sh" "$build" "$results" || http_status=$?
+else
+  echo "== HTTP: skipped (STRATUS_BENCH_HTTP=0)"
+fi
+
 echo "== summary (ratios from this run only; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 summary_args=("$results/latest.json")
 [ -n "$node_ns" ] && summary_args+=(--node-echo-ns "$node_ns")
-python3 "$root/bench/summarize.py" "${summary_args[@]}" | tee "$results/summary.txt"
+[ -f "$results/http.json" ] && summary_args+=(--http "$results/http.json")
+summary_status=0
+python3 "$root/bench/summarize.py" "${summary_args[@]}" | tee "$results/summary.txt" || summary_status=$?
+if [ "$http_status" -ne 0 ] && [ ! -f "$results/http.json" ]; then
+  echo "HTTP benchmark failed before producing a result (see its output above)" | tee -a "$results/summary.txt"
+fi
+[ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ]

@@ -1,13 +1,17 @@
-// stratus_bench: waPC round trips, host calls, compile/instantiate cost, memory per instance and compute kernels
-// against native code, for every engine backend compiled in (see bench/README.md for how to read the figures).
+// stratus_bench: waPC round trips, host calls, actor->provider calls, compile/instantiate cost, memory per instance
+// and compute kernels against native code, for every engine backend compiled in (see bench/README.md for how to
+// read the figures).
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "bench_support.h"
 #include "compute.h"
+#include "stratus/capability/native_provider.h"
+#include "stratus/claims/nkeys.h"
 #include "stratus/host/host.h"
 #include "stratus/wapc/wapc.h"
 #include "support/actors.h"
@@ -22,6 +26,9 @@ constexpr int kInstancesPerMemoryRun = 50;
 constexpr const char* kDefaultMinTime = "--benchmark_min_time=0.3";
 
 std::string echoKey(const std::string& engine_name) { return "roundtrip_echo64/wapc/" + engine_name; }
+// ns_per_host_call of host_call/loop_x100/<engine>, recorded for BM_ActorToProvider's comparison.
+std::string hostCallKey(const std::string& engine_name) { return "host_call/loop_x100/" + engine_name + "#call"; }
+const std::string kHostToProviderKey = "BM_HostToProvider";
 const std::string kNativeFibKey = "compute_fib25/native";
 const std::string kNativeShaKey = "compute_sha256_1MiB/native";
 
@@ -279,8 +286,131 @@ void benchHostCallLoop(benchmark::State& state, const std::string& engine_name) 
     benchmark::DoNotOptimize(result->data());
   }
   const double ns = nsPerIteration(start, state);
+  const double per_call = (ns - empty_ns) / kHostCallsPerCall;
   state.counters["zero_calls_ns"] = empty_ns;
-  state.counters["ns_per_host_call"] = (ns - empty_ns) / kHostCallsPerCall;
+  state.counters["ns_per_host_call"] = per_call;
+  recordNs(hostCallKey(engine_name), per_call);
+}
+
+// --- actor -> provider calls ------------------------------------------------------------------------------------
+
+// bench/providers/ping_provider.cc, built by stratus_add_provider(bench_ping): contract stratus:bench, Ping answers
+// its payload.
+const std::string kPingProviderLibrary = STRATUS_BENCH_PING_PROVIDER;
+constexpr std::string_view kBenchContract = "stratus:bench";
+// Host calls per HostCalls guest call in BM_ActorToProvider: enough that the guest call around them is noise.
+constexpr uint32_t kProviderCallsPerCall = 1000;
+
+// The 64 bytes bench_host_call_actor sends with every Ping (actors/host_call_actor.c, g_payload).
+Bytes pingPayload() {
+  Bytes payload(64);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7u + 1u);
+  return payload;
+}
+
+// BM_HostToProvider: NativeProvider::call("Ping", 64 bytes) on the bench provider, from the host side: the C ABI
+// (handle_call, the provider's C++ adapter and its copy of the reply, free_result) plus NativeProvider's fault
+// containment and bookkeeping. No host, no actor: the floor of BM_ActorToProvider.
+void benchHostToProvider(benchmark::State& state) {
+  auto provider = capability::NativeProvider::load(kPingProviderLibrary);
+  if (!provider) return skip(state, "NativeProvider::load " + kPingProviderLibrary, provider.error());
+  auto configured = (*provider)->configureDispatch(
+      [](std::string_view, std::string_view, std::span<const uint8_t>) -> Expected<Bytes> {
+        return fail(ErrorCode::kUnavailable, "the benchmark host dispatches nothing");
+      },
+      [](stratus_log_level, std::string_view) {});
+  if (!configured) return skip(state, "configureDispatch", configured.error());
+  auto caller = claims::KeyPair::generate(claims::KeyType::kModule);
+  if (!caller) return skip(state, "KeyPair::generate", caller.error());
+  const std::string actor = caller->publicKey();
+  const Bytes payload = pingPayload();
+  auto first = (*provider)->call(actor, "Ping", payload);
+  if (!first) return skip(state, "Ping", first.error());
+  if (*first != payload) return state.SkipWithError("Ping returned an unexpected result");
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*provider)->call(actor, "Ping", payload);
+    if (!result) {
+      skip(state, "Ping", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  if (!state.error_occurred()) recordNs(kHostToProviderKey, ns);
+  if (auto stopped = (*provider)->stop(); !stopped) skip(state, "stop", stopped.error());
+}
+
+// Wall-clock ns per Host::callActor of `op`, over `n` calls made outside the benchmark's timed loop.
+double timeHostCalls(host::Host& host, const std::string& actor, std::string_view op, const Bytes& payload,
+                     benchmark::IterationCount n) {
+  const auto start = Clock::now();
+  for (benchmark::IterationCount i = 0; i < n; ++i) {
+    auto result = host.callActor(actor, op, payload);
+    benchmark::DoNotOptimize(result);
+  }
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / static_cast<double>(n);
+}
+
+// BM_ActorToProvider: a host (health checks off) runs the bench provider and bench_host_call_actor signed with the
+// stratus:bench capability, linked to it. Each iteration is callActor("HostCalls", n = kProviderCallsPerCall): the
+// guest makes n __host_call("default", "stratus:bench", "Ping", 64 bytes), each through the full host path (claims
+// check, link lookup, the bus, NativeProvider::call, the provider's C ABI) and fetches the reply into guest memory.
+// ns_per_host_call = (HostCalls(n) - HostCalls(0)) / n, HostCalls(0) timed on the same host right before the loop.
+void benchActorToProvider(benchmark::State& state, const std::string& engine_name) {
+  auto host = host::HostBuilder()
+                  .withEngine(engine_name)
+                  .withProviderHealthInterval(std::chrono::milliseconds(0))
+                  .build();
+  if (!host) return skip(state, "HostBuilder::build", host.error());
+  auto service = claims::KeyPair::generate(claims::KeyType::kService);
+  if (!service) return skip(state, "KeyPair::generate", service.error());
+  claims::ProviderClaims provider_claims;
+  provider_claims.subject = service->publicKey();
+  provider_claims.metadata.name = "stratus bench ping";
+  provider_claims.metadata.capid = std::string(kBenchContract);
+  provider_claims.metadata.vendor = "stratus";
+  auto provider_id = (*host)->startProviderFromLibrary(kPingProviderLibrary, provider_claims);
+  if (!provider_id) return skip(state, "startProviderFromLibrary " + kPingProviderLibrary, provider_id.error());
+
+  testing::SignSpec spec;
+  spec.name = "bench_host_call_actor";
+  spec.caps = {std::string(kBenchContract)};
+  auto actor = (*host)->startActor(testing::signActor(testing::loadActor("bench_host_call_actor"), spec));
+  if (!actor) return skip(state, "startActor", actor.error());
+  host::LinkDefinition link;
+  link.actor_id = *actor;
+  link.provider_id = *provider_id;
+  link.contract_id = std::string(kBenchContract);
+  if (auto linked = (*host)->setLink(std::move(link)); !linked) return skip(state, "setLink", linked.error());
+
+  // HostCalls answers how many host calls succeeded: all of them, or the link, claims or provider are wrong.
+  const Bytes none = u32le(0);
+  const Bytes many = u32le(kProviderCallsPerCall);
+  for (const Bytes* payload : {&many, &none}) {
+    auto first = (*host)->callActor(*actor, "HostCalls", *payload);
+    if (!first) return skip(state, "callActor HostCalls", first.error());
+    if (*first != *payload) return state.SkipWithError("HostCalls: not every Ping to the provider succeeded");
+  }
+  const double empty_ns = timeHostCalls(**host, *actor, "HostCalls", none, state.max_iterations);
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*host)->callActor(*actor, "HostCalls", many);
+    if (!result) {
+      skip(state, "callActor HostCalls", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  const double per_call = (ns - empty_ns) / kProviderCallsPerCall;
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kProviderCallsPerCall));
+  state.counters["zero_calls_ns"] = empty_ns;
+  state.counters["ns_per_host_call"] = per_call;
+  if (auto bare = recordedNs(kHostToProviderKey)) state.counters["host_to_provider_ns"] = *bare;
+  if (auto handler = recordedNs(hostCallKey(engine_name))) state.counters["over_wapc_handler_ns"] = per_call - *handler;
 }
 
 // --- compute: the same C kernels natively and in the actor ------------------------------------------------------
@@ -384,6 +514,8 @@ void registerAll(const std::vector<std::string>& engines) {
   using benchmark::kMicrosecond;
   using benchmark::kMillisecond;
   using benchmark::kNanosecond;
+  // Before the engine runs: BM_ActorToProvider reports against it.
+  add(kHostToProviderKey, benchHostToProvider)->Unit(kNanosecond);
   for (const std::string& e : engines) {
     add("compile/test_actor/" + e, [e](benchmark::State& s) { benchCompile(s, e); })->Unit(kMicrosecond);
     add("instantiate/test_actor/" + e, [e](benchmark::State& s) { benchInstantiate(s, e); })->Unit(kMicrosecond);
@@ -399,6 +531,7 @@ void registerAll(const std::vector<std::string>& engines) {
     add("roundtrip_noop0/wapc/" + e, [e](benchmark::State& s) { benchWapcNoop(s, e); })->Unit(kNanosecond);
     add("host_call/test_actor_op/" + e, [e](benchmark::State& s) { benchHostCallOp(s, e); })->Unit(kNanosecond);
     add("host_call/loop_x100/" + e, [e](benchmark::State& s) { benchHostCallLoop(s, e); })->Unit(kMicrosecond);
+    add("BM_ActorToProvider/" + e, [e](benchmark::State& s) { benchActorToProvider(s, e); })->Unit(kMicrosecond);
   }
   add(kNativeFibKey, benchNativeFib)->Unit(kMicrosecond);
   for (const std::string& e : engines) {

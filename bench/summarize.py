@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Prints the summary of one stratus_bench run: each headline figure and the ratios, all from the same run.
 
-usage: summarize.py <stratus_bench JSON> [--node-echo-ns NS] [--engine NAME ...]
+usage: summarize.py <stratus_bench JSON> [--node-echo-ns NS] [--http HTTP_JSON] [--engine NAME ...]
 
 --node-echo-ns is the mean ns per call of the same Echo 64-byte round trip on @wapc/host (Node/V8), measured by
-run.sh right after stratus_bench. Without --engine every engine found in the JSON context is summarised.
+run.sh right after stratus_bench. --http is the http.json http_bench.sh writes (the hello actor through the
+httpserver provider beside a bare Boost.Beast server, under wrk). Without --engine every engine found in the JSON
+context is summarised. Exits 1 when a benchmark failed or the HTTP result is invalid.
 """
 import argparse
 import json
@@ -64,10 +66,45 @@ def fmt_ratio(value):
     return "n/a" if value is None else f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
 
 
+def fmt_in_ns(value):
+    """Always in ns (the per-call figures are compared in ns)."""
+    return "n/a" if value is None else f"{value:,.0f} ns"
+
+
+def fmt_ms(value):
+    return "n/a" if value is None else f"{value:.3f} ms"
+
+
+def print_http(path, row):
+    """The HTTP figures of http_bench.sh; returns the reasons the result is invalid (empty when valid)."""
+    with open(path, encoding="utf-8") as f:
+        http = json.load(f)
+    config = http.get("config", {})
+    print(f"HTTP hello (wrk {config.get('wrk', '?')}; load before: {config.get('load_before', '?')})")
+    for key, label in (("stratus", "stratus: hello actor via httpserver"),
+                       ("bare_beast", "bare Boost.Beast, same response bytes")):
+        server = http.get(key) or {}
+        rps = server.get("rps")
+        row(label, "n/a" if rps is None else f"{rps:,.0f} req/s",
+            f"p50 {fmt_ms(server.get('p50_ms'))}, p99 {fmt_ms(server.get('p99_ms'))}"
+            + ("" if server.get("valid") else "  INVALID"))
+    row("  ratio stratus / bare Beast, requests/s", fmt_ratio(http.get("ratio_rps")),
+        "(1 = the ceiling of the HTTP stack)")
+    row("  ratio stratus / bare Beast, p50 / p99",
+        f"{fmt_ratio(http.get('ratio_p50'))} / {fmt_ratio(http.get('ratio_p99'))}")
+    problems = list(http.get("problems", []))
+    if not http.get("valid") and not problems:
+        problems.append("marked invalid")
+    for p in problems:
+        print(f"  INVALID HTTP result: {p}")
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("json")
     parser.add_argument("--node-echo-ns", type=float)
+    parser.add_argument("--http")
     parser.add_argument("--engine", action="append")
     args = parser.parse_args()
 
@@ -126,6 +163,14 @@ def main():
         row("HostCall op round trip (test_actor)", fmt_ns(time_of(op)),
             f"minus Echo of the same bytes: {fmt_ns(counter(op, 'op_minus_echo_ns'))}")
 
+        a2p = f"BM_ActorToProvider/{e}"
+        a2p_ns = counter(a2p, "ns_per_host_call")
+        h2p_ns = time_of("BM_HostToProvider")
+        row("actor->provider call, per call (Ping 64 B, full host)", fmt_in_ns(a2p_ns),
+            f"over a plain waPC host-call handler: {fmt_in_ns(counter(a2p, 'over_wapc_handler_ns'))}")
+        row("host->provider call (NativeProvider::call, C ABI)", fmt_in_ns(h2p_ns),
+            f"actor->provider / host->provider: {fmt_ratio(a2p_ns / h2p_ns if a2p_ns and h2p_ns else None)}")
+
         fib_native = time_of("compute_fib25/native")
         fib = f"compute_fib25/actor/{e}"
         row("fib(25) native / actor", f"{fmt_ns(fib_native)} / {fmt_ns(time_of(fib))}",
@@ -134,7 +179,9 @@ def main():
         sha = f"compute_sha256_1MiB/actor/{e}"
         row("sha256(1 MiB) native / actor", f"{fmt_ns(sha_native)} / {fmt_ns(time_of(sha))}",
             f"ratio to native: {fmt_ratio(counter(sha, 'ratio_to_native'))}")
-    return 1 if failed else 0
+
+    http_problems = print_http(args.http, row) if args.http else []
+    return 1 if failed or http_problems else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_package(LibArchive REQUIRED) # target LibArchive::LibArchive (provider archives)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
@@ -31,3 +32,4 @@ string(REPLACE "::~FreeList<Ref>()" "::~FreeList()" STRATUS_WABT_INL "${STRATUS_
 string(REPLACE "::~FreeList<T>()" "::~FreeList()" STRATUS_WABT_INL "${STRATUS_WABT_INL}")
 file(WRITE ${STRATUS_WABT_FIX_DIR}/wabt/interp/interp-inl.h "${STRATUS_WABT_INL}")
 set_target_properties(wabt::wabt PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${STRATUS_WABT_FIX_DIR};${WABT_INCLUDE_DIR}")
+find_package(yaml-cpp REQUIRED)

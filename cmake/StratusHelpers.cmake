@@ -37,5 +37,67 @@ function(stratus_add_test name)
     STRATUS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     STRATUS_BINARY_DIR="${PROJECT_BINARY_DIR}")
   stratus_apply_common(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  # gtest_discover_tests' PROPERTIES cannot carry a list value: the first label goes there, further ones (e.g. the
+  # module name) become labels of the directory, which its tests inherit.
+  list(POP_FRONT ARG_LABELS first_label)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${first_label}")
+  if(ARG_LABELS)
+    set_property(DIRECTORY APPEND PROPERTY LABELS ${ARG_LABELS})
+  endif()
 endfunction()
+
+# stratus_add_provider(<name> SOURCES ... [DEPS ...])
+# Builds a first-party capability provider as a shared library ${STRATUS_PROVIDER_OUT_DIR}/libstratus_<name>.so,
+# against the public SDK only (include/stratus, stratus::codec, stratus::common). Only the entry point is exported.
+set(STRATUS_PROVIDER_OUT_DIR ${PROJECT_BINARY_DIR}/providers)
+function(stratus_add_provider name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(stratus_provider_${name} MODULE ${ARG_SOURCES})
+  set_target_properties(stratus_provider_${name} PROPERTIES
+    OUTPUT_NAME stratus_${name}
+    PREFIX lib
+    LIBRARY_OUTPUT_DIRECTORY ${STRATUS_PROVIDER_OUT_DIR}
+    CXX_VISIBILITY_PRESET hidden
+    C_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  target_include_directories(stratus_provider_${name} PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(stratus_provider_${name} PRIVATE stratus::codec stratus::common ${ARG_DEPS})
+  target_link_options(stratus_provider_${name} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL
+                      -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/provider_exports.map)
+  set_property(TARGET stratus_provider_${name} APPEND PROPERTY LINK_DEPENDS ${PROJECT_SOURCE_DIR}/cmake/provider_exports.map)
+  stratus_apply_common(stratus_provider_${name})
+endfunction()
+
+# stratus_pack_provider(<name> CAPID <contract> DISPLAY_NAME <text> [REV <n>] [VER <x.y.z>])
+# Packs ${STRATUS_PROVIDER_OUT_DIR}/libstratus_<name>.so into ${STRATUS_PROVIDER_OUT_DIR}/<name>.par.gz for this
+# machine's target, signed with the development keys in providers/keys (issuer.nk, <name>.nk), so the provider's
+# id is the same from build to build. Target: provider_par_<name>, part of `all`.
+function(stratus_pack_provider name)
+  cmake_parse_arguments(ARG "" "CAPID;DISPLAY_NAME;REV;VER" "" ${ARGN})
+  if(NOT ARG_REV)
+    set(ARG_REV 1)
+  endif()
+  if(NOT ARG_VER)
+    set(ARG_VER ${PROJECT_VERSION})
+  endif()
+  file(STRINGS ${PROJECT_SOURCE_DIR}/providers/keys/issuer.nk issuer LIMIT_COUNT 1)
+  file(STRINGS ${PROJECT_SOURCE_DIR}/providers/keys/${name}.nk subject LIMIT_COUNT 1)
+  set(out ${STRATUS_PROVIDER_OUT_DIR}/${name}.par.gz)
+  add_custom_command(OUTPUT ${out}
+    COMMAND $<TARGET_FILE:stratus> par create --capid ${ARG_CAPID} --name ${ARG_DISPLAY_NAME} --vendor stratus
+            --rev ${ARG_REV} --ver ${ARG_VER} --arch ${STRATUS_TARGET_TRIPLE}
+            --binary $<TARGET_FILE:stratus_provider_${name}> --issuer ${issuer} --subject ${subject} -o ${out}
+    DEPENDS stratus_provider_${name} stratus ${PROJECT_SOURCE_DIR}/providers/keys/${name}.nk
+    COMMENT "packing provider archive ${name}.par.gz"
+    VERBATIM)
+  add_custom_target(provider_par_${name} ALL DEPENDS ${out})
+endfunction()
+
+# The provider-archive target of this machine, in Rust's ARCH-OS form (x86_64-linux, aarch64-linux, ...).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(STRATUS_TARGET_TRIPLE x86_64-linux)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(STRATUS_TARGET_TRIPLE aarch64-linux)
+else()
+  set(STRATUS_TARGET_TRIPLE ${CMAKE_SYSTEM_PROCESSOR}-linux)
+endif()

@@ -8,6 +8,8 @@ namespace stratus::cli {
 
 void addKeysCommand(CLI::App& app);
 void addClaimsCommand(CLI::App& app);
+void addParCommand(CLI::App& app);
 void addCallCommand(CLI::App& app);
+void addUpCommand(CLI::App& app);
 
 }  // namespace stratus::cli

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "stratus 0.1.0");
   stratus::cli::addKeysCommand(app);
   stratus::cli::addClaimsCommand(app);
+  stratus::cli::addParCommand(app);
   stratus::cli::addCallCommand(app);
+  stratus::cli::addUpCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include "stratus/common/expected.h"
 #include "stratus/engine/engine.h"
 #include "stratus/host/bus.h"
+#include "stratus/provider.h"
 
 namespace stratus::host {
 
@@ -52,6 +54,52 @@ struct ActorInfo {
   size_t instances = 0;  ///< instances currently alive in the pool
 };
 
+/// A link definition: wires an actor to the provider serving (contract_id, link_name), with configuration values
+/// the provider receives in BindActor. Key: (actor_id, contract_id, link_name).
+struct LinkDefinition {
+  std::string actor_id;     ///< actor public key ('M…')
+  std::string provider_id;  ///< provider public key ('V…')
+  std::string contract_id;  ///< e.g. "wasmcloud:httpserver"
+  std::string link_name = "default";
+  std::map<std::string, std::string> values;
+};
+
+/// A running capability provider as the host reports it.
+struct ProviderInfo {
+  std::string public_key;
+  std::string contract_id;
+  std::string link_name;
+  std::string name;
+  std::string origin;  ///< archive or library path, or "built-in"
+  std::optional<int32_t> revision;
+  bool healthy = true;
+  std::string health_message;  ///< why it is unhealthy ("" when healthy)
+};
+
+/// Something that happened on the host, for listeners (and, later, the lattice's event stream).
+struct HostEvent {
+  enum class Kind {
+    kActorStarted,
+    kActorStopped,
+    kProviderStarted,
+    kProviderStopped,
+    kProviderUnhealthy,  ///< a health check failed or reported unhealthy (message says why)
+    kProviderHealthy,    ///< a provider that was unhealthy passed a health check again
+    kLinkSet,
+    kLinkRemoved,
+    kBindFailed,         ///< a provider refused BindActor (message says why)
+  };
+  Kind kind;
+  std::string public_key;   ///< the actor or provider concerned
+  std::string contract_id;  ///< providers and links
+  std::string link_name;    ///< providers and links
+  std::string actor_id;     ///< links and bind failures
+  std::string message;
+};
+
+/// Name of an event kind ("ActorStarted", "ProviderUnhealthy", ...), as wasmCloud names its events.
+std::string_view hostEventName(HostEvent::Kind kind);
+
 class Host;
 
 /// Configures and builds a Host.
@@ -73,6 +121,17 @@ class HostBuilder {
   /// Clock used to check claims expiry (seconds since the Unix epoch); default the system clock. For tests.
   HostBuilder& withClock(std::function<int64_t()> now);
 
+  /// Receives every HostEvent, synchronously on the thread that caused it. Must be thread-safe and quick.
+  HostBuilder& withEventListener(std::function<void(const HostEvent&)> listener);
+  /// How often every provider is sent a HealthRequest (default 30 s; zero disables the checks).
+  HostBuilder& withProviderHealthInterval(std::chrono::milliseconds interval);
+  /// Where provider libraries unpacked from archives are cached (default $XDG_CACHE_HOME/stratus/providers, else
+  /// ~/.cache/stratus/providers, else $TMPDIR/stratus-cache/providers).
+  HostBuilder& withProviderCacheDir(std::string dir);
+  /// Whether the built-in wasmcloud:extras provider starts with the host (default true), under wasmCloud's fixed
+  /// key VDHPKGFKDI34Y4RN4PWWZHRYZ6373HYRSNNEM4UTDLLOGO5B37TSVREP and link name "default".
+  HostBuilder& withBuiltinExtras(bool enabled);
+
   /// Builds the host, or an error naming a bad setting (e.g. an unknown engine).
   Expected<std::unique_ptr<Host>> build();
 
@@ -81,7 +140,8 @@ class HostBuilder {
   std::unique_ptr<Config> config_;
 };
 
-/// A standalone host. Thread-safe: actors may be started, stopped and called from any thread.
+/// A standalone host. Thread-safe: actors and providers may be started, stopped, linked and called from any thread.
+/// Destroying the host stops its providers (bounded in time) and its actors.
 class Host {
  public:
   virtual ~Host() = default;
@@ -103,10 +163,45 @@ class Host {
   virtual Expected<Bytes> callActor(std::string_view actor, std::string_view operation,
                                     std::span<const uint8_t> payload) = 0;
 
+  /// Loads a provider archive (.par or .par.gz): reads it, verifies its claims (signature, expiry, account
+  /// issuer, service subject) and the hash of this host's target library, unpacks that library into the cache and
+  /// starts it under `link_name`. Then binds every existing link to it whose actor runs here. Returns the
+  /// provider's public key. Errors: kMalformed/kInvalidClaims from the archive, kNotFound when the archive has no
+  /// library for this host's target, kAlreadyExists when a provider already serves (contract, link name) here,
+  /// kInvalidArgument when the library fails to load or is not a provider.
+  virtual Expected<std::string> startProviderFromArchive(const std::string& path, std::string link_name = "default") = 0;
+  /// Starts a provider library (.so) with the given claims, trusted as given (for embedders and development; the
+  /// claims' capid must match the library's capability_id).
+  virtual Expected<std::string> startProviderFromLibrary(const std::string& library_path,
+                                                         const claims::ProviderClaims& claims,
+                                                         std::string link_name = "default") = 0;
+  /// Starts a provider from a function table created in process (same checks as a library).
+  virtual Expected<std::string> startProviderFromTable(const stratus_provider* table,
+                                                       const claims::ProviderClaims& claims,
+                                                       std::string link_name = "default") = 0;
+  /// Stops the provider `provider_id` serving under `link_name`: it takes no new calls, calls in flight finish,
+  /// then its stop runs (bounded in time; a crashing or hanging stop is reported, never fatal). kNotFound if absent.
+  virtual Expected<void> stopProvider(std::string_view provider_id, std::string_view link_name = "default") = 0;
+
+  /// Adds or replaces a link definition. Either side may start before or after; when both run the provider gets
+  /// BindActor with the values plus the __wasmcloud_* values of the actor's claims. Replacing a bound link with new
+  /// values sends RemoveActor then BindActor. Errors: kInvalidArgument for an empty or malformed key.
+  virtual Expected<void> setLink(LinkDefinition link) = 0;
+  /// Removes a link; a bound provider gets RemoveActor. kNotFound if no such link.
+  virtual Expected<void> removeLink(std::string_view actor_id, std::string_view contract_id,
+                                    std::string_view link_name = "default") = 0;
+
   /// The running actors, sorted by public key.
   virtual std::vector<ActorInfo> actors() const = 0;
   /// Claims of the running actors.
   virtual std::vector<claims::ActorClaims> actorClaims() const = 0;
+  /// The running providers, sorted by contract id and link name.
+  virtual std::vector<ProviderInfo> providers() const = 0;
+  /// The link definitions, sorted by actor, contract id and link name.
+  virtual std::vector<LinkDefinition> links() const = 0;
+  /// Runs one round of provider health checks now (the periodic checks do the same) and returns the providers'
+  /// states afterwards.
+  virtual std::vector<ProviderInfo> checkProviderHealth() = 0;
 };
 
 }  // namespace stratus::host

@@ -1,0 +1,2 @@
+/* A shared library that is not a capability provider: it has no __capability_provider_create. */
+int stratus_not_a_provider(void) { return 42; }
