@@ -10,7 +10,7 @@ packages=(
   wabt libsodium-dev libarchive-dev libmsgpack-cxx-dev nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev libboost-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm
+  nodejs npm python3
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `stratus up` end to end: the built-in example manifest serves HTTP, counts per path, and stops cleanly on SIGINT
 # (exit 0, port closed); a bad manifest fails with a message naming the entry; the example keys match their seeds.
+# Also the pingpong example: actor-to-actor by call alias and the built-in extras provider.
 # Usage: up_test.sh <stratus binary> <source dir>
 set -uo pipefail
 stratus=$1 src=$2
@@ -35,6 +36,20 @@ check "SIGINT stops the host with exit 0" test $rc -eq 0
 check "shutdown stops the providers" grep -q "provider stopped: stratus httpserver" "$work/up.log"
 check "the port is closed after shutdown" grep -q "ERROR" <<<"$(get /visits)"
 
+# Actor-to-actor by call alias and the built-in extras provider, from the pingpong example manifest.
+examples=$(dirname "$stratus")/../../examples
+PORT=$port XDG_CACHE_HOME="$work/cache" "$stratus" up -m "$examples/pingpong/manifest.yaml" >"$work/ping.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "manifest applied" "$work/ping.log" && break; sleep 0.1; done
+reply=$(get /hello)
+check "pinger relays ponger's answer (called by alias)" \
+  python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['reply']=='pong: /hello', d" "$reply"
+check "pinger got a GUID from wasmcloud:extras" \
+  python3 -c "import json,sys,uuid; d=json.loads(sys.argv[1]); assert uuid.UUID(d['guid']).version==4, d" "$reply"
+kill -INT "$pid"
+wait "$pid"; rc=$?; pid=""
+check "pingpong host stops with exit 0" test $rc -eq 0
+
 cat >"$work/bad.yaml" <<YAML
 actors:
   - ./missing_s.wasm
@@ -46,10 +61,10 @@ out=$("$stratus" up -m "$work/nope.yaml" 2>&1); rc=$?
 check "a missing manifest fails" test $rc -ne 0
 
 # The keys in the example manifest and CMake are those of the committed development seeds.
-manifest=$(dirname "$stratus")/../../examples/counter/manifest.yaml
-for pair in "examples/keys/counter.nk" "providers/keys/httpserver.nk" "providers/keys/keyvalue.nk"; do
-  key=$("$stratus" keys get "$(cat "$src/$pair")")
-  check "$pair's key appears in the example manifest" grep -q "$key" "$manifest"
+for pair in counter:examples/keys/counter.nk counter:providers/keys/httpserver.nk counter:providers/keys/keyvalue.nk \
+            pingpong:examples/keys/pinger.nk pingpong:providers/keys/httpserver.nk; do
+  key=$("$stratus" keys get "$(cat "$src/${pair#*:}")")
+  check "${pair#*:}'s key appears in the ${pair%%:*} manifest" grep -q "$key" "$examples/${pair%%:*}/manifest.yaml"
 done
 
 echo "up_test: $passed passed, $failed failed"
