@@ -6,9 +6,11 @@
 #   bench/run.sh [stratus_bench flags...]      e.g. bench/run.sh --benchmark_filter=roundtrip
 #
 # Environment: STRATUS_BENCH_JOBS (ninja -j, default 2), STRATUS_BENCH_NODE_CALLS (@wapc/host calls, default 200000),
-# STRATUS_BENCH_HTTP (0 skips the HTTP benchmark), STRATUS_BENCH_HTTP_SECONDS (wrk duration per server, default 10).
+# STRATUS_BENCH_HTTP (0 skips the HTTP benchmark), STRATUS_BENCH_HTTP_SECONDS (wrk duration per server, default 10),
+# STRATUS_BENCH_KV (0 skips the key-value benchmark), STRATUS_BENCH_KV_OPS (operations per kv measurement, 200000).
 # Output: bench/results/latest.json (Google Benchmark JSON), bench/results/http.json (+ the raw wrk reports),
-# bench/results/summary.txt; the console table on stdout. Exits non-zero when a benchmark failed or is invalid.
+# bench/results/kv.json + kv.txt (kv_bench.sh), bench/results/summary.txt; the console table on stdout. Exits
+# non-zero when a benchmark failed or is invalid.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-bench"
@@ -26,6 +28,9 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATUS_BUILD
 http="${STRATUS_BENCH_HTTP:-1}"
 targets=(stratus_bench)
 [ "$http" = 0 ] || targets+=(stratus provider_par_httpserver actor_bench_http_hello stratus_bare_http_server)
+# The key-value benchmark (kv_bench.sh) needs stratus_kv_bench (it depends on its actor and both keyvalue providers).
+kv="${STRATUS_BENCH_KV:-1}"
+[ "$kv" = 0 ] || targets+=(stratus_kv_bench)
 ninja -C "$build" -j "$jobs" "${targets[@]}"
 
 mkdir -p "$results"
@@ -76,6 +81,16 @@ else
   echo "== HTTP: skipped (STRATUS_BENCH_HTTP=0)"
 fi
 
+# Key-value: actor Adds through the host to the Redis provider vs redis-benchmark on the same redis-server.
+kv_status=0
+rm -f "$results/kv.json" "$results/kv.txt"
+if [ "$kv" != 0 ]; then
+  echo "== key-value: actor -> Redis provider vs redis-benchmark"
+  "$root/bench/kv_bench.sh" "$build" "$results" || kv_status=$?
+else
+  echo "== key-value: skipped (STRATUS_BENCH_KV=0)"
+fi
+
 echo "== summary (ratios from this run only; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 summary_args=("$results/latest.json")
 [ -n "$node_ns" ] && summary_args+=(--node-echo-ns "$node_ns")
@@ -85,4 +100,27 @@ python3 "$root/bench/summarize.py" "${summary_args[@]}" | tee "$results/summary.
 if [ "$http_status" -ne 0 ] && [ ! -f "$results/http.json" ]; then
   echo "HTTP benchmark failed before producing a result (see its output above)" | tee -a "$results/summary.txt"
 fi
-[ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ]
+if [ -f "$results/kv.txt" ]; then
+  tee -a "$results/summary.txt" <"$results/kv.txt"
+elif [ "$kv" != 0 ]; then
+  echo "key-value benchmark failed (see its output above)" | tee -a "$results/summary.txt"
+fi
+
+# NATS messaging: request/reply round trips answered through the NATS provider and the messaging example actor vs
+# by libnats alone, same client and nats-server (nats_bench.sh; writes nats.json). STRATUS_BENCH_NATS=0 skips it;
+# STRATUS_BENCH_NATS_SECONDS / _CONCURRENCY / _PAYLOAD / _DELIVERY_THREADS tune it (see bench/README.md).
+nats_status=0
+rm -f "$results/nats.json" "$results/nats.txt"
+if [ "${STRATUS_BENCH_NATS:-1}" != 0 ]; then
+  echo "== NATS: request/reply through the NATS provider + messaging_echo actor vs libnats alone"
+  ninja -C "$build" -j "$jobs" stratus provider_par_nats example_messaging stratus_nats_bench
+  "$root/bench/nats_bench.sh" "$build" "$results" | tee "$results/nats.txt" || nats_status=$?
+  if [ -f "$results/nats.json" ]; then
+    sed -n '/^== NATS request\/reply/,$p' "$results/nats.txt" >>"$results/summary.txt"
+  else
+    echo "NATS benchmark failed before producing a result (see its output above)" | tee -a "$results/summary.txt"
+  fi
+else
+  echo "== NATS: skipped (STRATUS_BENCH_NATS=0)"
+fi
+[ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ] && [ "${kv_status:-0}" -eq 0 ] && [ "$nats_status" -eq 0 ]

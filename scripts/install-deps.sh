@@ -8,10 +8,13 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config clang lld
   wabt libsodium-dev libarchive-dev libmsgpack-cxx-dev nlohmann-json3-dev libyaml-cpp-dev
-  libspdlog-dev libfmt-dev libcli11-dev libboost-dev libcurl4-openssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev libboost-dev libcurl4-openssl-dev libhiredis-dev libnats-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm python3
 )
+# Servers the tests start themselves (on free loopback ports); installed with --test only.
+test_packages=(redis-server nats-server)
+if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,4 +38,6 @@ fi
 if [[ "${1:-}" == "--test" ]]; then
   # @wapc/host (a third-party waPC host on Node, with prebuilt Rust guests), @wapc/as-guest + assemblyscript.
   (cd tests/compat && { [ -d node_modules/@wapc/host ] || npm ci --no-audit --no-fund --loglevel=error; })
+  # s3rver, the fake S3 the blobstore tests run the S3 provider against.
+  (cd tests/servers && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
 fi

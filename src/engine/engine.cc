@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "engine/aot/toolchain.h"
+#include "stratus/engine/aot.h"
 #include "stratus/engine/interp.h"
 
 namespace stratus::engine {
@@ -67,10 +69,16 @@ Expected<void> Instance::call(std::string_view export_name, std::span<const Valu
   return call(*fn, args, results);
 }
 
-std::vector<std::string> availableEngines() { return {"interp"}; }
+std::vector<std::string> availableEngines() {
+  std::vector<std::string> names = {"interp"};
+  // aot needs a C compiler at run time; without one it is not offered (createEngine("aot") says why).
+  if (aot::defaultCompilerAvailable()) names.push_back("aot");
+  return names;
+}
 
 Expected<std::unique_ptr<Engine>> createEngine(std::string_view name) {
   if (name == "interp") return createInterpEngine();
+  if (name == "aot") return createAotEngine();
   std::string list;
   for (const auto& n : availableEngines()) list += (list.empty() ? "" : ", ") + n;
   return fail(ErrorCode::kNotFound, "unknown engine '" + std::string(name) + "' (available: " + list + ")");

@@ -9,6 +9,7 @@
 #include "stratus/codec/http.h"
 #include "stratus/codec/keyvalue.h"
 #include "stratus/codec/logging.h"
+#include "stratus/codec/messaging.h"
 #include "stratus/codec/msgpack.h"
 #include "stratus/codec/telnet.h"
 
@@ -30,6 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)decodeKeyValueRequest(static_cast<KeyValueOp>(op), bytes);
   }
   (void)decodeWriteLog(bytes);
+  (void)decodePublishArgs(bytes);
+  (void)decodePublishResponse(bytes);
+  (void)decodeRequestArgs(bytes);
+  (void)decodeBrokerMessage(bytes);
   (void)decodeTelnetText(bytes);
   (void)decodeTelnetResult(bytes);
   (void)decodeGeneratorRequest(bytes);

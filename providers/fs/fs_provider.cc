@@ -1,0 +1,472 @@
+// wasmcloud:blobstore on the local filesystem (as wasmCloud's fs provider 0.3/0.4 did): ROOT/<container>/<object>.
+//
+// Link values (per actor):
+//   ROOT              the directory holding the containers (required; created when missing). Actors linked with the
+//                     same ROOT share its containers, as in 0.18 (which kept one ROOT for all actors: the last
+//                     BindActor won; here each actor keeps its own).
+//   MAX_OBJECT_BYTES  the largest object an upload may announce in totalBytes (default 1 GiB)
+//   MAX_CHUNK_BYTES   the largest upload chunk and download chunkSize (default 16 MiB; chunks cross wasm memory)
+//
+// Names are checked and never followed through symbolic links (see fs_store.h): "..", absolute names, '/', NUL,
+// empty names and links inside ROOT are refused with an error naming the container and object. 0.18 instead
+// rewrote such names ("../x" became "x", "a/b" became "a_b"); refusing is stricter and says so.
+//
+// Upload: StartUpload(FileChunk: container, id, totalBytes, chunkSize, and optionally the first chunk's bytes),
+// then UploadChunk for each chunk. Sequence numbers order the chunks: they may start at 0 (as wasmCloud's fs
+// provider counted) or 1 (as its S3 provider counted) and arrive in any order; a repeated number is refused. The
+// object appears, whole, when totalBytes have arrived. A new StartUpload of the same object restarts it.
+// Download: StartDownload(StreamRequest) checks the object and answers at once; a provider thread then calls the
+// actor's ReceiveChunk with FileChunks numbered from 0, in order (one empty chunk for an empty object), and stops
+// early when the actor returns an error. chunkSize 0 means 1 MiB.
+// GetObjectInfo of a missing object answers 0.18's placeholder Blob {id: "none", container: {id: "none"}}; the
+// other operations fail with an error naming the missing container or object. Replies of the `void` operations
+// are BlobstoreResult {success: true} (failures are errors, never success: false).
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+#include "fs_store.h"
+#include "stratus/codec/blobstore.h"
+#include "stratus/provider.hpp"
+
+namespace stratus::providers::fs {
+namespace {
+
+constexpr uint64_t kDefaultMaxObjectBytes = uint64_t{1} << 30;
+constexpr uint64_t kDefaultMaxChunkBytes = uint64_t{16} << 20;
+constexpr uint64_t kChunkBytesCeiling = uint64_t{1} << 30;
+constexpr uint64_t kDefaultDownloadChunk = uint64_t{1} << 20;
+constexpr size_t kMaxUploadsPerActor = 64;
+constexpr size_t kMaxDownloads = 32;
+
+Expected<uint64_t> byteLimit(const std::map<std::string, std::string>& values, const std::string& name,
+                             uint64_t fallback, uint64_t ceiling) {
+  auto it = values.find(name);
+  if (it == values.end()) return fallback;
+  const std::string& text = it->second;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v == 0 || v > ceiling) {
+    return fail(ErrorCode::kInvalidArgument, "filesystem blobstore: link value " + name + "='" + text +
+                                                 "' must be a number of bytes from 1 to " + std::to_string(ceiling));
+  }
+  return v;
+}
+
+Unexpected opError(std::string_view op, Error e) {
+  std::string msg(op);
+  msg.append(": ").append(e.message);
+  return fail(e.code, std::move(msg));
+}
+
+std::string objectLabel(const std::string& container, const std::string& object) {
+  std::string out = "object '";
+  out.append(object).append("' in container '").append(container).append("'");
+  return out;
+}
+
+/// Download threads: each runs one job; stop() cancels and joins them. Thread-safe.
+class DownloadRunner {
+ public:
+  using Job = std::function<void(const std::atomic<bool>& cancelled)>;
+
+  /// Runs `job` on a new thread on behalf of `actor`. kResourceExhausted when kMaxDownloads run already,
+  /// kUnavailable after stopAll().
+  Expected<void> start(const std::string& actor, Job job) {
+    std::lock_guard lock(mu_);
+    reapFinished();
+    if (stopped_) return fail(ErrorCode::kUnavailable, "the provider is stopping");
+    if (running_.size() >= kMaxDownloads) {
+      return fail(ErrorCode::kResourceExhausted,
+                  std::to_string(kMaxDownloads) + " downloads are in progress already; try again later");
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->actor = actor;
+    Entry* e = entry.get();
+    e->thread = std::thread([e, job = std::move(job)] {
+      job(e->cancelled);
+      e->finished = true;
+    });
+    running_.push_back(std::move(entry));
+    return ok();
+  }
+
+  /// Asks the downloads of `actor` to stop after their current chunk.
+  void cancel(std::string_view actor) {
+    std::lock_guard lock(mu_);
+    for (auto& e : running_) {
+      if (e->actor == actor) e->cancelled = true;
+    }
+  }
+
+  /// Cancels every download and waits for their threads.
+  void stopAll() {
+    std::list<std::unique_ptr<Entry>> all;
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+      for (auto& e : running_) e->cancelled = true;
+      all.swap(running_);
+    }
+    for (auto& e : all) {
+      if (e->thread.joinable()) e->thread.join();
+    }
+  }
+
+  ~DownloadRunner() { stopAll(); }
+
+ private:
+  struct Entry {
+    std::string actor;
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> finished{false};
+    std::thread thread;
+  };
+
+  void reapFinished() {  // mu_ held
+    for (auto it = running_.begin(); it != running_.end();) {
+      if ((*it)->finished) {
+        (*it)->thread.join();
+        it = running_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::list<std::unique_ptr<Entry>> running_;  // guarded by mu_
+  bool stopped_ = false;                       // guarded by mu_
+};
+
+struct ActorConfig {
+  std::shared_ptr<FsStore> store;
+  uint64_t max_object_bytes = kDefaultMaxObjectBytes;
+  uint64_t max_chunk_bytes = kDefaultMaxChunkBytes;
+};
+
+struct PendingUpload {
+  std::shared_ptr<Upload> upload;
+  std::string root;  // the ROOT it writes under
+};
+
+class FsProvider final : public provider::CapabilityProvider {
+ public:
+  std::string_view capabilityId() const override { return codec::kBlobstoreContract; }
+  std::string_view name() const override { return "stratus filesystem blobstore"; }
+
+  Expected<void> bindActor(std::string_view actor, const std::map<std::string, std::string>& values) override {
+    auto root = values.find("ROOT");
+    if (root == values.end() || root->second.empty()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "filesystem blobstore: link value ROOT (the directory holding the containers) is required");
+    }
+    ActorConfig config;
+    auto max_object = byteLimit(values, "MAX_OBJECT_BYTES", kDefaultMaxObjectBytes, UINT64_MAX);
+    if (!max_object) return fail(max_object.takeError());
+    auto max_chunk = byteLimit(values, "MAX_CHUNK_BYTES", kDefaultMaxChunkBytes, kChunkBytesCeiling);
+    if (!max_chunk) return fail(max_chunk.takeError());
+    auto store = FsStore::open(root->second);
+    if (!store) return opError("filesystem blobstore", store.takeError());
+    config.store = std::move(*store);
+    config.max_object_bytes = *max_object;
+    config.max_chunk_bytes = *max_chunk;
+    std::string line = "filesystem blobstore: actor ";
+    line.append(actor).append(" stores under ").append(config.store->root());
+    {
+      std::unique_lock lock(mu_);
+      configs_[std::string(actor)] = std::make_shared<ActorConfig>(std::move(config));
+    }
+    dispatcher().log(STRATUS_LOG_INFO, line);
+    return ok();
+  }
+
+  Expected<void> removeActor(std::string_view actor) override {
+    downloads_.cancel(actor);
+    abortUploads([&](const std::string& key, const PendingUpload&) { return key.starts_with(actorPrefix(actor)); });
+    std::unique_lock lock(mu_);
+    if (auto it = configs_.find(actor); it != configs_.end()) configs_.erase(it);
+    return ok();
+  }
+
+  Expected<Bytes> handleCall(std::string_view actor, std::string_view op, std::span<const uint8_t> msg) override {
+    std::shared_ptr<ActorConfig> config;
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = configs_.find(actor); it != configs_.end()) config = it->second;
+    }
+    if (!config) {
+      std::string text = "filesystem blobstore ";
+      text.append(op)
+          .append(": actor ")
+          .append(actor)
+          .append(" is not linked to this provider (no BindActor received)");
+      return fail(ErrorCode::kPermissionDenied, std::move(text));
+    }
+    auto r = dispatch(std::string(actor), *config, op, msg);
+    if (!r) return opError(op, r.takeError());
+    return r;
+  }
+
+  void stop() override {
+    downloads_.stopAll();
+    abortUploads([](const std::string&, const PendingUpload&) { return true; });
+    std::unique_lock lock(mu_);
+    configs_.clear();
+  }
+
+ private:
+  static std::string actorPrefix(std::string_view actor) {
+    std::string p(actor);
+    p.push_back('\n');
+    return p;
+  }
+  static std::string uploadKey(std::string_view actor, const std::string& container, const std::string& object) {
+    std::string k = actorPrefix(actor);
+    k.append(container).push_back('\n');
+    k.append(object);
+    return k;
+  }
+
+  Expected<Bytes> dispatch(const std::string& actor, const ActorConfig& config, std::string_view op,
+                           std::span<const uint8_t> msg) {
+    FsStore& store = *config.store;
+    if (op == codec::kOpCreateContainer) {
+      auto c = codec::decodeContainer(msg);
+      if (!c) return fail(c.takeError());
+      STRATUS_TRY(store.createContainer(c->id));
+      return codec::encode(codec::Container{c->id});
+    }
+    if (op == codec::kOpRemoveContainer) {
+      auto c = codec::decodeContainer(msg);
+      if (!c) return fail(c.takeError());
+      STRATUS_TRY(checkName(c->id, std::nullopt));
+      const std::string root = store.root();
+      abortUploads(
+          [&](const std::string&, const PendingUpload& u) { return u.root == root && u.upload->container() == c->id; });
+      STRATUS_TRY(store.removeContainer(c->id));
+      return codec::encode(codec::BlobstoreResult{});
+    }
+    if (op == codec::kOpListObjects) {
+      auto c = codec::decodeContainer(msg);
+      if (!c) return fail(c.takeError());
+      auto blobs = store.listObjects(c->id);
+      if (!blobs) return fail(blobs.takeError());
+      return codec::encode(codec::BlobList{std::move(*blobs)});
+    }
+    if (op == codec::kOpRemoveObject) {
+      auto b = codec::decodeBlob(msg);
+      if (!b) return fail(b.takeError());
+      STRATUS_TRY(store.removeObject(b->container.id, b->id));
+      return codec::encode(codec::BlobstoreResult{});
+    }
+    if (op == codec::kOpGetObjectInfo) {
+      auto b = codec::decodeBlob(msg);
+      if (!b) return fail(b.takeError());
+      auto size = store.objectSize(b->container.id, b->id);
+      if (!size) return fail(size.takeError());
+      if (!*size) return codec::encode(codec::Blob{"none", codec::Container{"none"}, 0});
+      return codec::encode(codec::Blob{b->id, codec::Container{b->container.id}, **size});
+    }
+    if (op == codec::kOpStartUpload) {
+      auto chunk = codec::decodeFileChunk(msg);
+      if (!chunk) return fail(chunk.takeError());
+      STRATUS_TRY(startUpload(actor, config, *chunk));
+      return codec::encode(codec::BlobstoreResult{});
+    }
+    if (op == codec::kOpUploadChunk) {
+      auto chunk = codec::decodeFileChunk(msg);
+      if (!chunk) return fail(chunk.takeError());
+      STRATUS_TRY(uploadChunk(actor, config, *chunk));
+      return codec::encode(codec::BlobstoreResult{});
+    }
+    if (op == codec::kOpStartDownload) {
+      auto request = codec::decodeStreamRequest(msg);
+      if (!request) return fail(request.takeError());
+      STRATUS_TRY(startDownload(actor, config, *request));
+      return codec::encode(codec::BlobstoreResult{});
+    }
+    return fail(ErrorCode::kNotFound,
+                "unknown operation; wasmcloud:blobstore has CreateContainer, RemoveContainer, ListObjects, "
+                "RemoveObject, GetObjectInfo, StartUpload, UploadChunk and StartDownload");
+  }
+
+  Expected<void> checkChunk(const ActorConfig& config, const codec::FileChunk& chunk) {
+    if (chunk.chunk_bytes.size() > config.max_chunk_bytes) {
+      return fail(ErrorCode::kResourceExhausted,
+                  "chunk " + std::to_string(chunk.sequence_no) + " of " + objectLabel(chunk.container.id, chunk.id) +
+                      " has " + std::to_string(chunk.chunk_bytes.size()) + " bytes, more than MAX_CHUNK_BYTES " +
+                      std::to_string(config.max_chunk_bytes));
+    }
+    return ok();
+  }
+
+  Expected<void> startUpload(const std::string& actor, const ActorConfig& config, const codec::FileChunk& chunk) {
+    STRATUS_TRY(checkName(chunk.container.id, chunk.id));
+    const std::string what = objectLabel(chunk.container.id, chunk.id);
+    if (chunk.total_bytes > config.max_object_bytes) {
+      return fail(ErrorCode::kResourceExhausted, what + ": totalBytes " + std::to_string(chunk.total_bytes) +
+                                                     " is more than MAX_OBJECT_BYTES " +
+                                                     std::to_string(config.max_object_bytes));
+    }
+    if (chunk.chunk_size > config.max_chunk_bytes) {
+      return fail(ErrorCode::kResourceExhausted, what + ": chunkSize " + std::to_string(chunk.chunk_size) +
+                                                     " is more than MAX_CHUNK_BYTES " +
+                                                     std::to_string(config.max_chunk_bytes));
+    }
+    STRATUS_TRY(checkChunk(config, chunk));
+    auto dir = config.store->openContainer(chunk.container.id);
+    if (!dir) return fail(dir.takeError());
+
+    const std::string key = uploadKey(actor, chunk.container.id, chunk.id);
+    std::shared_ptr<Upload> upload;
+    std::shared_ptr<Upload> replaced;
+    {
+      std::lock_guard lock(uploads_mu_);
+      if (auto it = uploads_.find(key); it != uploads_.end()) {
+        replaced = std::move(it->second.upload);
+        uploads_.erase(it);
+      }
+      const std::string prefix = actorPrefix(actor);
+      size_t mine = 0;
+      for (auto it = uploads_.lower_bound(prefix); it != uploads_.end() && it->first.starts_with(prefix); ++it) ++mine;
+      if (mine >= kMaxUploadsPerActor) {
+        return fail(ErrorCode::kResourceExhausted,
+                    what + ": this actor has " + std::to_string(mine) + " uploads in progress already (the limit)");
+      }
+      auto started = Upload::start(std::move(*dir), chunk.container.id, chunk.id, chunk.total_bytes);
+      if (!started) return fail(started.takeError());
+      upload = *started;
+      uploads_[key] = PendingUpload{upload, config.store->root()};
+    }
+    if (replaced) replaced->abort();
+    auto done = chunk.chunk_bytes.empty() ? upload->finishIfEmpty() : upload->add(chunk.sequence_no, chunk.chunk_bytes);
+    if (!done || *done) forget(key, upload);  // a refused first chunk ends the upload before it began
+    if (!done) {
+      upload->abort();
+      return fail(done.takeError());
+    }
+    return ok();
+  }
+
+  Expected<void> uploadChunk(const std::string& actor, const ActorConfig& config, const codec::FileChunk& chunk) {
+    STRATUS_TRY(checkName(chunk.container.id, chunk.id));
+    STRATUS_TRY(checkChunk(config, chunk));
+    const std::string key = uploadKey(actor, chunk.container.id, chunk.id);
+    std::shared_ptr<Upload> upload;
+    {
+      std::lock_guard lock(uploads_mu_);
+      if (auto it = uploads_.find(key); it != uploads_.end()) upload = it->second.upload;
+    }
+    if (!upload) {
+      return fail(ErrorCode::kNotFound, "no upload of " + objectLabel(chunk.container.id, chunk.id) +
+                                            " is in progress (StartUpload first; it may have completed already)");
+    }
+    auto done = upload->add(chunk.sequence_no, chunk.chunk_bytes);
+    if (done && *done) forget(key, upload);
+    if (!done) {
+      // A refused chunk leaves the upload going; a failed write or rename has ended it.
+      if (!upload->active()) forget(key, upload);
+      return fail(done.takeError());
+    }
+    return ok();
+  }
+
+  Expected<void> startDownload(const std::string& actor, const ActorConfig& config,
+                               const codec::StreamRequest& request) {
+    uint64_t chunk =
+        request.chunk_size == 0 ? std::min(kDefaultDownloadChunk, config.max_chunk_bytes) : request.chunk_size;
+    if (chunk > config.max_chunk_bytes) {
+      return fail(ErrorCode::kResourceExhausted, objectLabel(request.container.id, request.id) + ": chunkSize " +
+                                                     std::to_string(chunk) + " is more than MAX_CHUNK_BYTES " +
+                                                     std::to_string(config.max_chunk_bytes));
+    }
+    uint64_t size = 0;
+    auto fd = config.store->openObject(request.container.id, request.id, size);
+    if (!fd) return fail(fd.takeError());
+    auto file = std::make_shared<Fd>(std::move(*fd));
+    return downloads_.start(
+        actor, [d = dispatcher(), actor, file, size, chunk, request](const std::atomic<bool>& cancelled) {
+          const std::string what = objectLabel(request.container.id, request.id);
+          uint64_t offset = 0;
+          uint64_t seq = 0;
+          do {
+            if (cancelled) return;
+            codec::FileChunk fc;
+            fc.sequence_no = seq;
+            fc.container = request.container;
+            fc.id = request.id;
+            fc.total_bytes = size;
+            fc.chunk_size = chunk;
+            fc.context = request.context;
+            fc.chunk_bytes.resize(static_cast<size_t>(std::min(chunk, size - offset)));
+            size_t got = 0;
+            while (got < fc.chunk_bytes.size()) {
+              ssize_t n = ::pread(file->get(), fc.chunk_bytes.data() + got, fc.chunk_bytes.size() - got,
+                                  static_cast<off_t>(offset + got));
+              if (n < 0 && errno == EINTR) continue;
+              if (n <= 0) {
+                d.log(STRATUS_LOG_ERROR, "filesystem blobstore: download of " + what + " for actor " + actor +
+                                             " stopped: the file shrank or could not be read at byte " +
+                                             std::to_string(offset + got));
+                return;
+              }
+              got += static_cast<size_t>(n);
+            }
+            auto r = d.call(actor, codec::kOpReceiveChunk, codec::encode(fc));
+            if (!r) {
+              d.log(STRATUS_LOG_ERROR, "filesystem blobstore: download of " + what + " for actor " + actor +
+                                           " stopped: ReceiveChunk " + std::to_string(seq) +
+                                           " failed: " + r.error().message);
+              return;
+            }
+            offset += fc.chunk_bytes.size();
+            ++seq;
+          } while (offset < size);
+        });
+  }
+
+  // Drops the upload from the table when it is still the one under `key`.
+  void forget(const std::string& key, const std::shared_ptr<Upload>& upload) {
+    std::lock_guard lock(uploads_mu_);
+    if (auto it = uploads_.find(key); it != uploads_.end() && it->second.upload == upload) uploads_.erase(it);
+  }
+
+  // Aborts (and drops) every pending upload for which `pred(key, upload)` holds.
+  template <typename Pred>
+  void abortUploads(Pred&& pred) {
+    std::vector<std::shared_ptr<Upload>> dropped;
+    {
+      std::lock_guard lock(uploads_mu_);
+      for (auto it = uploads_.begin(); it != uploads_.end();) {
+        if (pred(it->first, it->second)) {
+          dropped.push_back(std::move(it->second.upload));
+          it = uploads_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& u : dropped) u->abort();
+  }
+
+  std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<ActorConfig>, std::less<>> configs_;  // guarded by mu_
+  std::mutex uploads_mu_;
+  std::map<std::string, PendingUpload> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
+  DownloadRunner downloads_;
+};
+
+}  // namespace
+}  // namespace stratus::providers::fs
+
+STRATUS_PROVIDER(stratus::providers::fs::FsProvider)

@@ -1,0 +1,221 @@
+#include "engine/aot/toolchain.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/aot/embedded_headers.h"
+#include "engine/aot/runtime.h"
+
+extern char** environ;
+
+namespace stratus::engine::aot {
+namespace {
+
+std::vector<std::string> splitWords(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) words.push_back(std::move(w));
+  return words;
+}
+
+bool isExecutableFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+bool findInPath(const std::string& program) {
+  if (program.find('/') != std::string::npos) return isExecutableFile(program);
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    if (isExecutableFile(dir + "/" + program)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+Expected<void> writeFile(const std::string& path, std::string_view content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  if (!out) return fail(ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(errno));
+  return ok();
+}
+
+std::string readLog(const std::string& path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > limit) {
+    text.resize(limit);
+    text += "\n[... truncated]";
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Removes the scratch directory on every way out of buildLibrary (a loaded library stays mapped after unlink).
+class ScratchDir {
+ public:
+  ScratchDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
+  ~ScratchDir() {
+    if (keep_ || path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool keep_;
+};
+
+// Runs argv with stdout and stderr into `log`; returns the wait status or an error.
+Expected<int> run(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return fail(ErrorCode::kUnavailable, "cannot run " + argv[0] + ": " + std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return fail(ErrorCode::kInternal, std::string("waitpid: ") + std::strerror(errno));
+  }
+  return status;
+}
+
+std::string describeStatus(int status) {
+  std::string text;
+  if (WIFEXITED(status)) {
+    text = "exited with status ";
+    text += std::to_string(WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    text = "was killed by signal ";
+    text += std::to_string(WTERMSIG(status));
+  } else {
+    text = "failed";
+  }
+  return text;
+}
+
+}  // namespace
+
+Library::~Library() { dlclose(handle_); }
+
+Expected<std::vector<std::string>> findCompiler(const std::string& command) {
+  std::string text = command;
+  if (text.empty()) {
+    const char* cc = std::getenv("CC");
+    text = cc != nullptr && *cc != '\0' ? cc : "cc";
+  }
+  auto words = splitWords(text);
+  if (words.empty()) return fail(ErrorCode::kUnavailable, "aot engine: empty C compiler command");
+  if (!findInPath(words[0])) {
+    std::string msg = "aot engine: C compiler '";
+    msg += words[0];
+    msg += "' not found (set AotOptions::compiler or $CC, or install a C compiler such as gcc)";
+    return fail(ErrorCode::kUnavailable, std::move(msg));
+  }
+  return words;
+}
+
+bool defaultCompilerAvailable() {
+  static const bool available = findCompiler("").hasValue();
+  return available;
+}
+
+std::vector<std::string> compilerFlags(const Toolchain& toolchain) {
+  return {
+      toolchain.optimization,
+      "-fPIC",
+      "-shared",
+      // Only the module descriptor is exported; the wasm_rt_* definitions stay private to each library.
+      "-fvisibility=hidden",
+      // wasm has no tail calls: a sibling-call-optimised self recursion would spin forever instead of exhausting
+      // the stack and trapping.
+      "-fno-optimize-sibling-calls",
+      // A large frame must touch the stack guard page rather than jump past it.
+      "-fstack-clash-protection",
+      // Contracting a*b+c into a fused multiply-add changes wasm's float results.
+      "-ffp-contract=off",
+      "-DNDEBUG",
+      "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",
+      "-w",
+  };
+}
+
+Expected<std::shared_ptr<Library>> buildLibrary(const CSources& sources, const Toolchain& toolchain,
+                                                const std::string& tag, const std::string& name) {
+  std::string pattern = toolchain.work_dir;
+  pattern += "/stratus-aot-";
+  pattern += tag;
+  pattern += "-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return fail(ErrorCode::kIo, "aot engine: cannot create a scratch directory " + pattern + ": " +
+                                    std::strerror(errno));
+  }
+  ScratchDir dir(pattern, toolchain.keep_files);
+  const std::string& d = dir.path();
+  STRATUS_TRY(writeFile(d + "/wasm-rt.h", kWasmRtHeader));
+  STRATUS_TRY(writeFile(d + "/stratus_aot_abi.h", kAbiHeader));
+  STRATUS_TRY(writeFile(d + "/" + kHeaderFile, sources.header));
+  STRATUS_TRY(writeFile(d + "/" + kSourceFile, sources.source));
+  STRATUS_TRY(writeFile(d + "/" + kGlueFile, sources.glue));
+
+  const std::string library = d + "/module.so";
+  const std::string log = d + "/cc.log";
+  std::vector<std::string> argv = toolchain.compiler;
+  for (auto& f : compilerFlags(toolchain)) argv.push_back(std::move(f));
+  argv.insert(argv.end(), {"-I", d, "-o", library, d + "/" + kGlueFile, "-lm"});
+  auto status = run(argv, log);
+  if (!status) return fail(status.takeError());
+  if (*status != 0) {
+    std::string msg = name;
+    msg += ": C compiler ";
+    msg += argv[0];
+    msg += " ";
+    msg += describeStatus(*status);
+    msg += ": ";
+    msg += readLog(log, 4000);
+    return fail(ErrorCode::kInternal, std::move(msg));
+  }
+
+  void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = dlerror();
+    return fail(ErrorCode::kInternal, name + ": cannot load the compiled module: " + (err ? err : "dlopen failed"));
+  }
+  auto* module = static_cast<const stratus_aot_module*>(dlsym(handle, STRATUS_AOT_MODULE_SYMBOL));
+  if (module == nullptr || module->abi_version != STRATUS_AOT_ABI_VERSION) {
+    dlclose(handle);
+    return fail(ErrorCode::kInternal, name + ": compiled module lacks a matching " STRATUS_AOT_MODULE_SYMBOL);
+  }
+  auto lib = std::make_shared<Library>(handle, module);
+  module->bind(hostTable());
+  module->init_module();
+  return lib;
+}
+
+}  // namespace stratus::engine::aot
