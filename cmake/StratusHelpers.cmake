@@ -60,7 +60,8 @@ function(stratus_add_provider name)
     CXX_VISIBILITY_PRESET hidden
     C_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_include_directories(stratus_provider_${name} PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  # include/ is the public SDK; providers/common holds header-only helpers shared by the first-party providers.
+  target_include_directories(stratus_provider_${name} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/providers)
   target_link_libraries(stratus_provider_${name} PRIVATE stratus::codec stratus::common ${ARG_DEPS})
   target_link_options(stratus_provider_${name} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL
                       -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/provider_exports.map)

@@ -34,6 +34,8 @@
 #include <string>
 #include <thread>
 
+#include "common/download_runner.h"
+#include "common/link_values.h"
 #include "fs_store.h"
 #include "stratus/codec/blobstore.h"
 #include "stratus/provider.hpp"
@@ -47,106 +49,7 @@ constexpr uint64_t kChunkBytesCeiling = uint64_t{1} << 30;
 constexpr uint64_t kDefaultDownloadChunk = uint64_t{1} << 20;
 constexpr size_t kMaxUploadsPerActor = 64;
 constexpr size_t kMaxDownloads = 32;
-
-Expected<uint64_t> byteLimit(const std::map<std::string, std::string>& values, const std::string& name,
-                             uint64_t fallback, uint64_t ceiling) {
-  auto it = values.find(name);
-  if (it == values.end()) return fallback;
-  const std::string& text = it->second;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v == 0 || v > ceiling) {
-    return fail(ErrorCode::kInvalidArgument, "filesystem blobstore: link value " + name + "='" + text +
-                                                 "' must be a number of bytes from 1 to " + std::to_string(ceiling));
-  }
-  return v;
-}
-
-Unexpected opError(std::string_view op, Error e) {
-  std::string msg(op);
-  msg.append(": ").append(e.message);
-  return fail(e.code, std::move(msg));
-}
-
-std::string objectLabel(const std::string& container, const std::string& object) {
-  std::string out = "object '";
-  out.append(object).append("' in container '").append(container).append("'");
-  return out;
-}
-
-/// Download threads: each runs one job; stop() cancels and joins them. Thread-safe.
-class DownloadRunner {
- public:
-  using Job = std::function<void(const std::atomic<bool>& cancelled)>;
-
-  /// Runs `job` on a new thread on behalf of `actor`. kResourceExhausted when kMaxDownloads run already,
-  /// kUnavailable after stopAll().
-  Expected<void> start(const std::string& actor, Job job) {
-    std::lock_guard lock(mu_);
-    reapFinished();
-    if (stopped_) return fail(ErrorCode::kUnavailable, "the provider is stopping");
-    if (running_.size() >= kMaxDownloads) {
-      return fail(ErrorCode::kResourceExhausted,
-                  std::to_string(kMaxDownloads) + " downloads are in progress already; try again later");
-    }
-    auto entry = std::make_unique<Entry>();
-    entry->actor = actor;
-    Entry* e = entry.get();
-    e->thread = std::thread([e, job = std::move(job)] {
-      job(e->cancelled);
-      e->finished = true;
-    });
-    running_.push_back(std::move(entry));
-    return ok();
-  }
-
-  /// Asks the downloads of `actor` to stop after their current chunk.
-  void cancel(std::string_view actor) {
-    std::lock_guard lock(mu_);
-    for (auto& e : running_) {
-      if (e->actor == actor) e->cancelled = true;
-    }
-  }
-
-  /// Cancels every download and waits for their threads.
-  void stopAll() {
-    std::list<std::unique_ptr<Entry>> all;
-    {
-      std::lock_guard lock(mu_);
-      stopped_ = true;
-      for (auto& e : running_) e->cancelled = true;
-      all.swap(running_);
-    }
-    for (auto& e : all) {
-      if (e->thread.joinable()) e->thread.join();
-    }
-  }
-
-  ~DownloadRunner() { stopAll(); }
-
- private:
-  struct Entry {
-    std::string actor;
-    std::atomic<bool> cancelled{false};
-    std::atomic<bool> finished{false};
-    std::thread thread;
-  };
-
-  void reapFinished() {  // mu_ held
-    for (auto it = running_.begin(); it != running_.end();) {
-      if ((*it)->finished) {
-        (*it)->thread.join();
-        it = running_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-
-  std::mutex mu_;
-  std::list<std::unique_ptr<Entry>> running_;  // guarded by mu_
-  bool stopped_ = false;                       // guarded by mu_
-};
+constexpr std::string_view kWho = "filesystem blobstore";
 
 struct ActorConfig {
   std::shared_ptr<FsStore> store;
@@ -171,9 +74,9 @@ class FsProvider final : public provider::CapabilityProvider {
                   "filesystem blobstore: link value ROOT (the directory holding the containers) is required");
     }
     ActorConfig config;
-    auto max_object = byteLimit(values, "MAX_OBJECT_BYTES", kDefaultMaxObjectBytes, UINT64_MAX);
+    auto max_object = linkNumber(values, "MAX_OBJECT_BYTES", kDefaultMaxObjectBytes, 1, UINT64_MAX, kWho);
     if (!max_object) return fail(max_object.takeError());
-    auto max_chunk = byteLimit(values, "MAX_CHUNK_BYTES", kDefaultMaxChunkBytes, kChunkBytesCeiling);
+    auto max_chunk = linkNumber(values, "MAX_CHUNK_BYTES", kDefaultMaxChunkBytes, 1, kChunkBytesCeiling, kWho);
     if (!max_chunk) return fail(max_chunk.takeError());
     auto store = FsStore::open(root->second);
     if (!store) return opError("filesystem blobstore", store.takeError());
@@ -463,7 +366,7 @@ class FsProvider final : public provider::CapabilityProvider {
   std::map<std::string, std::shared_ptr<ActorConfig>, std::less<>> configs_;  // guarded by mu_
   std::mutex uploads_mu_;
   std::map<std::string, PendingUpload> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
-  DownloadRunner downloads_;
+  DownloadRunner downloads_{kMaxDownloads};
 };
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common/link_values.h"
 #include "stratus/codec/http.h"
 #include "stratus/provider.hpp"
 
@@ -146,21 +147,6 @@ std::string_view canonicalReason(long code) {
   }
 }
 
-Expected<uint64_t> numberValue(const std::map<std::string, std::string>& values, const std::string& name, uint64_t lo,
-                               uint64_t hi, uint64_t fallback) {
-  auto it = values.find(name);
-  if (it == values.end()) return fallback;
-  const std::string& text = it->second;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
-    return fail(ErrorCode::kInvalidArgument, "httpclient: link value " + name + "='" + text +
-                                                 "' must be a number from " + std::to_string(lo) + " to " +
-                                                 std::to_string(hi));
-  }
-  return v;
-}
-
 struct CurlUrlDeleter {
   void operator()(CURLU* u) const { curl_url_cleanup(u); }
 };
@@ -265,13 +251,14 @@ class HttpClientProvider final : public provider::CapabilityProvider {
 
   Expected<void> bindActor(std::string_view actor, const std::map<std::string, std::string>& values) override {
     Config config;
-    auto seconds = numberValue(values, "timeout", 1, 86'400, kDefaultTimeoutMs / 1000);
+    auto seconds = linkNumber(values, "timeout", kDefaultTimeoutMs / 1000, 1, 86'400, "httpclient");
     if (!seconds) return fail(seconds.takeError());
-    auto ms = numberValue(values, "timeout_ms", 1, 86'400'000, *seconds * 1000);
+    auto ms = linkNumber(values, "timeout_ms", *seconds * 1000, 1, 86'400'000, "httpclient");
     if (!ms) return fail(ms.takeError());
-    auto redirects = numberValue(values, "max_redirects", 0, 100, kDefaultMaxRedirects);
+    auto redirects = linkNumber(values, "max_redirects", kDefaultMaxRedirects, 0, 100, "httpclient");
     if (!redirects) return fail(redirects.takeError());
-    auto max_bytes = numberValue(values, "max_response_bytes", 1, uint64_t{1} << 30, kDefaultMaxResponseBytes);
+    auto max_bytes =
+        linkNumber(values, "max_response_bytes", kDefaultMaxResponseBytes, 1, uint64_t{1} << 30, "httpclient");
     if (!max_bytes) return fail(max_bytes.takeError());
     config.timeout_ms = *ms;
     config.max_redirects = *redirects;

@@ -3,12 +3,12 @@
 // Link values (per actor, all optional):
 //   MAX_VALUE_BYTES  largest key, value, list item or set member in bytes (default 1 MiB, at most 512 MiB)
 //   MAX_STORE_BYTES  approximate memory one actor's data may use (default 64 MiB)
-#include <charconv>
 #include <map>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 
+#include "common/link_values.h"
 #include "store.h"
 #include "stratus/codec/keyvalue.h"
 #include "stratus/provider.hpp"
@@ -17,22 +17,9 @@ namespace stratus::providers::keyvalue {
 namespace {
 
 constexpr uint64_t kMaxValueBytesCeiling = uint64_t{512} << 20;  // Redis's own string limit
+constexpr std::string_view kWho = "in-memory keyvalue";
 
 // A link value holding a byte count in [1, ceiling]; `fallback` when the value is absent.
-Expected<uint64_t> byteLimit(const std::map<std::string, std::string>& values, const std::string& name,
-                             uint64_t fallback, uint64_t ceiling) {
-  auto it = values.find(name);
-  if (it == values.end()) return fallback;
-  const std::string& text = it->second;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v == 0 || v > ceiling) {
-    return fail(ErrorCode::kInvalidArgument, "link value " + name + "='" + text +
-                                                 "' must be a number of bytes from 1 to " + std::to_string(ceiling));
-  }
-  return v;
-}
-
 class KeyValueProvider final : public provider::CapabilityProvider {
  public:
   std::string_view capabilityId() const override { return codec::kKeyValueContract; }
@@ -40,9 +27,9 @@ class KeyValueProvider final : public provider::CapabilityProvider {
 
   Expected<void> bindActor(std::string_view actor, const std::map<std::string, std::string>& values) override {
     StoreLimits limits;
-    auto max_value = byteLimit(values, "MAX_VALUE_BYTES", limits.max_value_bytes, kMaxValueBytesCeiling);
+    auto max_value = linkNumber(values, "MAX_VALUE_BYTES", limits.max_value_bytes, 1, kMaxValueBytesCeiling, kWho);
     if (!max_value) return fail(max_value.takeError());
-    auto max_store = byteLimit(values, "MAX_STORE_BYTES", limits.max_store_bytes, UINT64_MAX);
+    auto max_store = linkNumber(values, "MAX_STORE_BYTES", limits.max_store_bytes, 1, UINT64_MAX, kWho);
     if (!max_store) return fail(max_store.takeError());
     limits.max_value_bytes = *max_value;
     limits.max_store_bytes = *max_store;

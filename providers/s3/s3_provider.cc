@@ -45,6 +45,8 @@
 #include <string>
 #include <thread>
 
+#include "common/download_runner.h"
+#include "common/link_values.h"
 #include "s3_client.h"
 #include "stratus/codec/blobstore.h"
 #include "stratus/provider.hpp"
@@ -64,21 +66,7 @@ constexpr uint64_t kMaxKeyBytes = 1024;
 constexpr size_t kMaxUploadsPerActor = 64;
 constexpr size_t kMaxChunksPerUpload = 65536;
 constexpr size_t kMaxDownloads = 32;
-
-Expected<uint64_t> number(const std::map<std::string, std::string>& values, const std::string& name, uint64_t fallback,
-                          uint64_t lo, uint64_t hi) {
-  auto it = values.find(name);
-  if (it == values.end()) return fallback;
-  const std::string& text = it->second;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
-    return fail(ErrorCode::kInvalidArgument, "S3 blobstore: link value " + name + "='" + text +
-                                                 "' must be a number from " + std::to_string(lo) + " to " +
-                                                 std::to_string(hi));
-  }
-  return v;
-}
+constexpr std::string_view kWho = "S3 blobstore";
 
 // The first of `names` present in the link values, else the environment variable `env`, else "".
 std::string firstValue(const std::map<std::string, std::string>& values, std::initializer_list<const char*> names,
@@ -101,21 +89,9 @@ Expected<bool> boolValue(const std::map<std::string, std::string>& values, const
               "S3 blobstore: link value " + name + "='" + it->second + "' must be true or false");
 }
 
-Unexpected opError(std::string_view op, Error e) {
-  std::string msg(op);
-  msg.append(": ").append(e.message);
-  return fail(e.code, std::move(msg));
-}
-
 std::string containerLabel(const std::string& container) {
   std::string out = "container '";
   out.append(container).append("'");
-  return out;
-}
-
-std::string objectLabel(const std::string& container, const std::string& object) {
-  std::string out = "object '";
-  out.append(object).append("' in container '").append(container).append("'");
   return out;
 }
 
@@ -143,74 +119,6 @@ Expected<void> checkObject(const std::string& container, const std::string& obje
   }
   return ok();
 }
-
-/// Download threads: each runs one job; stopAll() cancels and joins them. Thread-safe.
-class DownloadRunner {
- public:
-  using Job = std::function<void(const std::atomic<bool>& cancelled)>;
-
-  /// Runs `job` on a new thread for `actor`. kResourceExhausted at kMaxDownloads, kUnavailable after stopAll().
-  Expected<void> start(const std::string& actor, Job job) {
-    std::lock_guard lock(mu_);
-    for (auto it = running_.begin(); it != running_.end();) {
-      if ((*it)->finished) {
-        (*it)->thread.join();
-        it = running_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    if (stopped_) return fail(ErrorCode::kUnavailable, "the provider is stopping");
-    if (running_.size() >= kMaxDownloads) {
-      return fail(ErrorCode::kResourceExhausted,
-                  std::to_string(kMaxDownloads) + " downloads are in progress already; try again later");
-    }
-    auto entry = std::make_unique<Entry>();
-    entry->actor = actor;
-    Entry* e = entry.get();
-    e->thread = std::thread([e, job = std::move(job)] {
-      job(e->cancelled);
-      e->finished = true;
-    });
-    running_.push_back(std::move(entry));
-    return ok();
-  }
-
-  /// Asks the downloads of `actor` to stop after their current chunk.
-  void cancel(std::string_view actor) {
-    std::lock_guard lock(mu_);
-    for (auto& e : running_) {
-      if (e->actor == actor) e->cancelled = true;
-    }
-  }
-
-  /// Cancels every download and waits for their threads.
-  void stopAll() {
-    std::list<std::unique_ptr<Entry>> all;
-    {
-      std::lock_guard lock(mu_);
-      stopped_ = true;
-      for (auto& e : running_) e->cancelled = true;
-      all.swap(running_);
-    }
-    for (auto& e : all) {
-      if (e->thread.joinable()) e->thread.join();
-    }
-  }
-
-  ~DownloadRunner() { stopAll(); }
-
- private:
-  struct Entry {
-    std::string actor;
-    std::atomic<bool> cancelled{false};
-    std::atomic<bool> finished{false};
-    std::thread thread;
-  };
-  std::mutex mu_;
-  std::list<std::unique_ptr<Entry>> running_;  // guarded by mu_
-  bool stopped_ = false;                       // guarded by mu_
-};
 
 struct ActorConfig {
   std::shared_ptr<S3Client> client;
@@ -314,18 +222,18 @@ class S3Provider final : public provider::CapabilityProvider {
                   "the environment's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
     }
     if (auto it = values.find("HTTP_PROXY"); it != values.end()) s3.proxy = it->second;
-    auto timeout = number(values, "TIMEOUT_MS", 30'000, 1, 3'600'000);
+    auto timeout = linkNumber(values, "TIMEOUT_MS", 30'000, 1, 3'600'000, kWho);
     if (!timeout) return fail(timeout.takeError());
     s3.timeout_ms = static_cast<long>(*timeout);
 
     ActorConfig config;
-    auto max_object = number(values, "MAX_OBJECT_BYTES", kDefaultMaxObjectBytes, 1, kMaxObjectCeiling);
+    auto max_object = linkNumber(values, "MAX_OBJECT_BYTES", kDefaultMaxObjectBytes, 1, kMaxObjectCeiling, kWho);
     if (!max_object) return fail(max_object.takeError());
-    auto max_chunk = number(values, "MAX_CHUNK_BYTES", kDefaultMaxChunkBytes, 1, kChunkBytesCeiling);
+    auto max_chunk = linkNumber(values, "MAX_CHUNK_BYTES", kDefaultMaxChunkBytes, 1, kChunkBytesCeiling, kWho);
     if (!max_chunk) return fail(max_chunk.takeError());
-    auto multipart = number(values, "MULTIPART_BYTES", kDefaultMultipartBytes, 1, kMaxObjectCeiling);
+    auto multipart = linkNumber(values, "MULTIPART_BYTES", kDefaultMultipartBytes, 1, kMaxObjectCeiling, kWho);
     if (!multipart) return fail(multipart.takeError());
-    auto part = number(values, "PART_BYTES", kDefaultPartBytes, kMinPartBytes, kMaxObjectCeiling);
+    auto part = linkNumber(values, "PART_BYTES", kDefaultPartBytes, kMinPartBytes, kMaxObjectCeiling, kWho);
     if (!part) return fail(part.takeError());
     config.max_object_bytes = *max_object;
     config.max_chunk_bytes = *max_chunk;
@@ -654,7 +562,7 @@ class S3Provider final : public provider::CapabilityProvider {
   std::map<std::string, std::shared_ptr<ActorConfig>, std::less<>> configs_;  // guarded by mu_
   std::mutex uploads_mu_;
   std::map<std::string, std::shared_ptr<Upload>> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
-  DownloadRunner downloads_;
+  DownloadRunner downloads_{kMaxDownloads};
 };
 
 }  // namespace

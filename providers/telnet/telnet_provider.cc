@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/link_values.h"
 #include "stratus/codec/telnet.h"
 #include "stratus/provider.hpp"
 
@@ -66,21 +67,13 @@ std::string newSessionId() {
   return id;
 }
 
+// A required number when `fallback` is empty, else an optional one.
 Expected<uint64_t> numberValue(const std::map<std::string, std::string>& values, const std::string& name, uint64_t lo,
                                uint64_t hi, std::optional<uint64_t> fallback) {
-  auto it = values.find(name);
-  if (it == values.end()) {
-    if (fallback) return *fallback;
+  if (!fallback && !values.count(name)) {
     return fail(ErrorCode::kInvalidArgument, "telnet: link value " + name + " is required");
   }
-  const std::string& text = it->second;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
-    return fail(ErrorCode::kInvalidArgument, "telnet: link value " + name + "='" + text + "' must be a number from " +
-                                                 std::to_string(lo) + " to " + std::to_string(hi));
-  }
-  return v;
+  return linkNumber(values, name, fallback.value_or(0), lo, hi, "telnet");
 }
 
 // MOTD names a file (wasmCloud's meaning) or, when no such file exists, is the banner itself.

@@ -14,6 +14,7 @@
 #include "engine/aot/codegen.h"
 #include "engine/aot/runtime.h"
 #include "engine/aot/toolchain.h"
+#include "engine/imports.h"
 #include "engine/watchdog.h"
 #include "stratus/engine/aot.h"
 
@@ -258,32 +259,9 @@ AotInstance::~AotInstance() {
 
 Expected<void> AotInstance::init(std::span<const HostFunction> host_functions) {
   const std::string& name = module_->name();
-  // Resolve imports in declaration order (same checks and messages as the interpreter).
-  const auto& imports = module_->imports();
-  host_functions_.reserve(imports.size());
-  for (const auto& imp : imports) {
-    if (imp.kind != ExternKind::kFunction) {
-      return fail(ErrorCode::kNotFound, name + ": import " + imp.module + "." + imp.name +
-                                            " is not a function; only function imports can be provided");
-    }
-    const HostFunction* found = nullptr;
-    for (const auto& hf : host_functions) {
-      if (hf.module == imp.module && hf.name == imp.name) {
-        found = &hf;
-        break;
-      }
-    }
-    if (found == nullptr) {
-      return fail(ErrorCode::kNotFound,
-                  name + ": unresolved import " + imp.module + "." + imp.name + " " + toString(imp.type));
-    }
-    if (!(found->type == imp.type)) {
-      return fail(ErrorCode::kInvalidArgument, name + ": import " + imp.module + "." + imp.name + " expects " +
-                                                   toString(imp.type) + " but the host provides " +
-                                                   toString(found->type));
-    }
-    host_functions_.push_back(*found);
-  }
+  auto resolved = resolveImports(name, module_->imports(), host_functions);
+  if (!resolved) return fail(resolved.takeError());
+  host_functions_ = std::move(*resolved);
 
   state_ = std::calloc(1, code_->instance_size == 0 ? 1 : code_->instance_size);
   if (state_ == nullptr) return fail(ErrorCode::kResourceExhausted, name + ": out of memory for an instance");

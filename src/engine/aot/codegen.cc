@@ -15,6 +15,7 @@
 #include <optional>
 #include <string_view>
 
+#include "engine/imports.h"
 #include "engine/instrument.h"
 
 namespace stratus::engine::aot {
@@ -81,17 +82,6 @@ std::optional<FunctionType> functionType(const wabt::FuncSignature& sig) {
     out.results.push_back(*v);
   }
   return out;
-}
-
-ExternKind kindOf(wabt::ExternalKind k) {
-  switch (k) {
-    case wabt::ExternalKind::Func: return ExternKind::kFunction;
-    case wabt::ExternalKind::Table: return ExternKind::kTable;
-    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
-    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
-    case wabt::ExternalKind::Tag: return ExternKind::kTag;
-  }
-  return ExternKind::kFunction;
 }
 
 bool isV128(wabt::Type t) { return t == wabt::Type::V128; }
@@ -196,7 +186,7 @@ Expected<ModuleInfo> describe(const wabt::Module& module, const std::string& nam
     ImportDesc d;
     d.module = imp->module_name;
     d.name = imp->field_name;
-    d.kind = kindOf(imp->kind());
+    d.kind = externKindOf(imp->kind());
     if (const auto* fi = wabt::dyn_cast<wabt::FuncImport>(imp)) {
       auto t = functionType(fi->func.decl.sig);
       if (!t) {
@@ -212,7 +202,7 @@ Expected<ModuleInfo> describe(const wabt::Module& module, const std::string& nam
   for (const wabt::Export* exp : module.exports) {
     ExportDesc d;
     d.name = exp->name;
-    d.kind = kindOf(exp->kind);
+    d.kind = externKindOf(exp->kind);
     bool callable = false;
     if (exp->kind == wabt::ExternalKind::Func) {
       if (const wabt::Func* fn = module.GetFunc(exp->var)) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <optional>
 
+#include "engine/imports.h"
 #include "engine/instrument.h"
 #include "engine/watchdog.h"
 #include "stratus/engine/interp.h"
@@ -63,17 +64,6 @@ Value fromWabtValue(const wi::Value& v, ValueType t) {
     case ValueType::kF64: return Value::makeF64(v.Get<wi::f64>());
   }
   return {};
-}
-
-ExternKind kindOf(wabt::ExternalKind k) {
-  switch (k) {
-    case wabt::ExternalKind::Func: return ExternKind::kFunction;
-    case wabt::ExternalKind::Table: return ExternKind::kTable;
-    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
-    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
-    case wabt::ExternalKind::Tag: return ExternKind::kTag;
-  }
-  return ExternKind::kFunction;
 }
 
 Error trapToError(const std::string& message) {
@@ -135,7 +125,7 @@ class InterpModule final : public Module {
       ImportDesc d;
       d.module = imp.type.module;
       d.name = imp.type.name;
-      d.kind = kindOf(imp.type.type->kind);
+      d.kind = externKindOf(imp.type.type->kind);
       if (auto* ft = wabt::dyn_cast<wi::FuncType>(imp.type.type.get())) {
         auto t = convertType(*ft);
         if (!t) {
@@ -150,7 +140,7 @@ class InterpModule final : public Module {
       if (exp.type.name == kInterruptGlobalExport) continue;
       ExportDesc d;
       d.name = exp.type.name;
-      d.kind = kindOf(exp.type.type->kind);
+      d.kind = externKindOf(exp.type.type->kind);
       if (auto* ft = wabt::dyn_cast<wi::FuncType>(exp.type.type.get())) {
         if (auto t = convertType(*ft)) d.type = *t;
       }
@@ -203,34 +193,10 @@ Expected<void> InterpInstance::init(std::span<const HostFunction> host_functions
     }
   }
 
-  // Resolve imports in declaration order.
-  const auto& imports = module_.imports();
-  host_functions_.reserve(imports.size());
+  auto resolved = resolveImports(name, module_.imports(), host_functions);
+  if (!resolved) return fail(resolved.takeError());
+  host_functions_ = std::move(*resolved);
   wi::RefVec import_refs;
-  for (size_t i = 0; i < imports.size(); ++i) {
-    const auto& imp = imports[i];
-    if (imp.kind != ExternKind::kFunction) {
-      return fail(ErrorCode::kNotFound, name + ": import " + imp.module + "." + imp.name +
-                                            " is not a function; only function imports can be provided");
-    }
-    const HostFunction* found = nullptr;
-    for (const auto& hf : host_functions) {
-      if (hf.module == imp.module && hf.name == imp.name) {
-        found = &hf;
-        break;
-      }
-    }
-    if (found == nullptr) {
-      return fail(ErrorCode::kNotFound,
-                  name + ": unresolved import " + imp.module + "." + imp.name + " " + toString(imp.type));
-    }
-    if (!(found->type == imp.type)) {
-      return fail(ErrorCode::kInvalidArgument, name + ": import " + imp.module + "." + imp.name + " expects " +
-                                                   toString(imp.type) + " but the host provides " +
-                                                   toString(found->type));
-    }
-    host_functions_.push_back(*found);
-  }
   for (size_t i = 0; i < host_functions_.size(); ++i) {
     const auto& ft = *wabt::cast<wi::FuncType>(desc.imports[i].type.type.get());
     const HostFunction* fn = &host_functions_[i];
