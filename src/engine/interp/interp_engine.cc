@@ -208,6 +208,9 @@ Expected<void> InterpInstance::init(std::span<const HostFunction> host_functions
     import_refs.push_back(host.ref());
   }
 
+  // The start function runs below, once memory_ is known, so host functions it calls see the instance's memory.
+  std::vector<wi::StartDesc> starts = std::move(desc.starts);
+  desc.starts.clear();
   auto mod = wi::Module::New(store_, std::move(desc));
   wi::Trap::Ptr trap;
   if (options_.call_timeout.count() > 0) Watchdog::shared().add(this, &deadline_);
@@ -239,6 +242,15 @@ Expected<void> InterpInstance::init(std::span<const HostFunction> host_functions
   }
   if (!memory_ && !instance_->memories().empty()) memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]);
   if (!interrupt_flag_) return fail(ErrorCode::kInternal, name + ": instrumentation global missing");
+  for (const auto& start : starts) {
+    auto func = store_.UnsafeGet<wi::Func>(instance_->funcs()[start.func_index]);
+    wi::Values results;
+    if (wabt::Failed(func->Call(*thread_, {}, results, &trap))) {
+      thread_ = std::make_unique<wi::Thread>(store_);  // 1.0.32 leaves the trapped frames behind
+      if (host_error_) return fail(std::move(*host_error_));
+      return fail(ErrorCode::kTrap, name + ": instantiation failed: " + (trap ? trap->message() : "unknown reason"));
+    }
+  }
   return ok();
 }
 

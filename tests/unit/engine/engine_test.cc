@@ -202,6 +202,24 @@ TEST_P(EngineTest, HostErrorTrapsTheGuestWithItsMessage) {
   EXPECT_EQ(r.error().message, "provider exploded");
 }
 
+TEST_P(EngineTest, StartFunctionSeesMemoryAndItsTrapFailsInstantiation) {
+  auto m = compile(R"((module (import "env" "size" (func $size)) (memory (export "memory") 1)
+                       (func $start call $size) (start $start)))");
+  uint64_t seen = 0;
+  std::vector<HostFunction> host = {{"env", "size", {}, [&](HostContext& ctx, auto, auto) -> Expected<void> {
+                                       seen = ctx.memory().size();
+                                       return ok();
+                                     }}};
+  ASSERT_TRUE(instantiate(m, {}, host));
+  EXPECT_EQ(seen, kWasmPageSize);
+
+  auto trapping = compile(R"((module (func $start unreachable) (start $start)))");
+  auto r = trapping->instantiate({}, {}, nullptr);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kTrap);
+  EXPECT_NE(r.error().message.find("unreachable"), std::string::npos) << r.error().message;
+}
+
 TEST_P(EngineTest, UnresolvedOrMismatchedImportsAreNamed) {
   auto m = compile(R"((module (import "env" "missing" (func (param i32)))))");
   auto r = m->instantiate({}, {}, nullptr);
