@@ -9,25 +9,11 @@
 
 static int bad_request(const char* why) { return stratus_guest_error_str(why); }
 
-/* Reads `value` out of a keyvalue AddResponse {value}. */
+/* The `value` of an AddResponse {value}. */
 static bool read_add_response(const uint8_t* data, uint32_t len, int64_t* value) {
   smp_reader r;
   smp_reader_init(&r, data, len);
-  uint32_t fields = 0;
-  if (!smp_read_map(&r, &fields)) return false;
-  bool found = false;
-  for (uint32_t i = 0; i < fields; ++i) {
-    const char* key;
-    uint32_t key_len;
-    if (!smp_read_str(&r, &key, &key_len)) return false;
-    if (smp_key_is(key, key_len, "value")) {
-      if (!smp_read_i64(&r, value)) return false;
-      found = true;
-    } else if (!smp_skip(&r)) {
-      return false;
-    }
-  }
-  return found;
+  return smp_find_field(&r, "value") && smp_read_i64(&r, value);
 }
 
 static uint32_t format_counter(char* out, int64_t n) {

@@ -11,23 +11,12 @@
 static bool read_guid(const uint8_t* data, uint32_t len, char* out, uint32_t* out_len) {
   smp_reader r;
   smp_reader_init(&r, data, len);
-  uint32_t fields = 0;
-  if (!smp_read_map(&r, &fields)) return false;
-  for (uint32_t i = 0; i < fields; ++i) {
-    const char* key;
-    uint32_t key_len;
-    if (!smp_read_str(&r, &key, &key_len)) return false;
-    if (smp_key_is(key, key_len, "guid")) {
-      const char* guid;
-      uint32_t guid_len;
-      if (!smp_read_str(&r, &guid, &guid_len) || guid_len > FIELD_MAX) return false;
-      for (uint32_t k = 0; k < guid_len; ++k) out[k] = guid[k];
-      *out_len = guid_len;
-      return true;
-    }
-    if (!smp_skip(&r)) return false;
-  }
-  return false;
+  const char* guid;
+  uint32_t guid_len;
+  if (!smp_find_field(&r, "guid") || !smp_read_str(&r, &guid, &guid_len) || guid_len > FIELD_MAX) return false;
+  for (uint32_t k = 0; k < guid_len; ++k) out[k] = guid[k];
+  *out_len = guid_len;
+  return true;
 }
 
 /* Appends `text` to buf at *len as a JSON string body (quotes and backslashes escaped, control bytes dropped). */

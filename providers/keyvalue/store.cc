@@ -6,6 +6,8 @@
 #include <optional>
 #include <type_traits>
 
+#include "common/keyvalue_messages.h"
+
 namespace stratus::providers::keyvalue {
 namespace {
 
@@ -29,19 +31,6 @@ std::optional<int64_t> parseInteger(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-// Keys and values may be large; quote at most a prefix of them in messages.
-std::string quote(std::string_view s) {
-  constexpr size_t kMax = 64;
-  // Appended piecewise: GCC 12 -O3 warns falsely (-Wrestrict) on "'" + std::string(...).
-  std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() <= kMax) return out += '\'';
-  out += "...' (";
-  out += std::to_string(s.size());
-  out += " bytes)";
-  return out;
 }
 
 template <typename T>
@@ -134,7 +123,7 @@ void Store::charge(Entry& e, uint64_t bytes) {
 }
 
 std::string Store::where(const KeyValueRequest& q, std::string_view key) const {
-  return std::string(codec::keyValueOpName(q.op)) + " on key " + quote(key);
+  return keyOperation(q.op, key);
 }
 
 Unexpected Store::wrongType(const KeyValueRequest& q, std::string_view key, const Entry& e,
@@ -187,7 +176,7 @@ Expected<Bytes> Store::add(const KeyValueRequest& q) {
     auto parsed = parseInteger(**s);
     if (!parsed) {
       return fail(ErrorCode::kInvalidArgument,
-                  "ERR " + where(q, q.key) + ": value " + quote(**s) + " is not an integer or out of range");
+                  "ERR " + where(q, q.key) + ": value " + quoteValue(**s) + " is not an integer or out of range");
     }
     current = *parsed;
   }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common/keyvalue_messages.h"
 #include "connection.h"
 #include "redis_url.h"
 #include "stratus/codec/keyvalue.h"
@@ -73,26 +74,9 @@ Expected<T> numberValue(const std::map<std::string, std::string>& values, const 
   return v;
 }
 
-// --- messages (the same wording as the in-memory provider's store.cc) ---
+// --- messages (common/keyvalue_messages.h keeps them worded as the in-memory provider's) ---
 
-// Keys and values may be large; quote at most a prefix of them in messages.
-std::string quote(std::string_view s) {
-  constexpr size_t kMax = 64;
-  std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() <= kMax) return out += '\'';
-  out += "...' (";
-  out += std::to_string(s.size());
-  out += " bytes)";
-  return out;
-}
-
-std::string where(KeyValueOp op, std::string_view key) {
-  std::string out(codec::keyValueOpName(op));
-  out += " on key ";
-  out += quote(key);
-  return out;
-}
+std::string where(KeyValueOp op, std::string_view key) { return keyOperation(op, key); }
 
 bool isMultiKey(KeyValueOp op) { return op == KeyValueOp::kSetUnion || op == KeyValueOp::kSetIntersection; }
 
@@ -103,7 +87,7 @@ std::string subject(const KeyValueRequest& q) {
   out += " of keys ";
   for (size_t i = 0; i < q.keys.size() && i < 3; ++i) {
     if (i > 0) out += ", ";
-    out += quote(q.keys[i]);
+    out += quoteValue(q.keys[i]);
   }
   if (q.keys.size() > 3) {
     out += " and ";

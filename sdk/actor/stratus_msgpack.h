@@ -540,6 +540,21 @@ static inline bool smp_key_is(const char* s, uint32_t len, const char* lit) {
   return lit[i] == '\0';
 }
 
+/* Reads a map header from `r` and skips entries until the key `field`; true with `r` positioned at its value,
+ * false when the map has no such key or is malformed. For picking one field out of a reply struct. */
+static inline bool smp_find_field(smp_reader* r, const char* field) {
+  uint32_t fields = 0;
+  if (!smp_read_map(r, &fields)) return false;
+  for (uint32_t i = 0; i < fields; ++i) {
+    const char* key;
+    uint32_t key_len;
+    if (!smp_read_str(r, &key, &key_len)) return false;
+    if (smp_key_is(key, key_len, field)) return true;
+    if (!smp_skip(r)) return false;
+  }
+  return false;
+}
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/signal_chain.h"
+
 namespace stratus::capability {
 namespace {
 
@@ -17,28 +19,11 @@ thread_local sigjmp_buf* t_recover = nullptr;
 void onFault(int sig, siginfo_t* info, void* uctx) {
   if (sigjmp_buf* recover = t_recover) {
     t_recover = nullptr;
-    // The jump buffer was saved without the signal mask (no syscall on the hot path): unblock the signal here.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    unblockSignal(sig);
     siglongjmp(*recover, sig);
   }
   for (size_t i = 0; i < std::size(kSignals); ++i) {
-    if (kSignals[i] != sig) continue;
-    const struct sigaction& prev = g_previous[i];
-    if (prev.sa_flags & SA_SIGINFO) {
-      prev.sa_sigaction(sig, info, uctx);
-      return;
-    }
-    if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
-      prev.sa_handler(sig);
-      return;
-    }
-    // Default action: restore it; returning re-executes the fault (or abort() re-raises) and the process dies as
-    // it would have without us.
-    signal(sig, SIG_DFL);
-    return;
+    if (kSignals[i] == sig) return chainToPreviousHandler(g_previous[i], sig, info, uctx);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/signal_chain.h"
 #include "stratus/engine/engine.h"
 
 namespace stratus::engine::aot {
@@ -146,20 +147,7 @@ bool isStackOverflow(const ThreadState& ts, uintptr_t addr, void* uctx) {
 
 void chain(int sig, siginfo_t* info, void* uctx) {
   for (size_t i = 0; i < std::size(kSignals); ++i) {
-    if (kSignals[i] != sig) continue;
-    const struct sigaction& prev = g_previous[i];
-    if (prev.sa_flags & SA_SIGINFO) {
-      prev.sa_sigaction(sig, info, uctx);
-      return;
-    }
-    if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
-      prev.sa_handler(sig);
-      return;
-    }
-    // Default action: restore it and return; the faulting instruction runs again and the process dies as it would
-    // have without us.
-    signal(sig, SIG_DFL);
-    return;
+    if (kSignals[i] == sig) return chainToPreviousHandler(g_previous[i], sig, info, uctx);
   }
 }
 
@@ -175,12 +163,8 @@ void onFault(int sig, siginfo_t* info, void* uctx) {
       code = STRATUS_AOT_TRAP_STACK_FAULT;
     }
     if (code != 0) {
-      // The jump buffer was saved without the signal mask (no system call per invocation): unblock the signal the
-      // kernel blocked for this handler, or the next fault on this thread would kill the process.
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, sig);
-      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+      // Unblock the signal the kernel blocked for this handler, or the next fault on this thread would kill us.
+      unblockSignal(sig);
       siglongjmp(*target, static_cast<int>(code));
     }
   }
