@@ -40,7 +40,9 @@ function(stratus_add_test name)
   # gtest_discover_tests' PROPERTIES cannot carry a list value: the first label goes there, further ones (e.g. the
   # module name) become labels of the directory, which its tests inherit.
   list(POP_FRONT ARG_LABELS first_label)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${first_label}")
+  # Caches (compiled actor code, provider libraries) go to the build tree, not the user's home.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${first_label}"
+                       ENVIRONMENT "XDG_CACHE_HOME=${PROJECT_BINARY_DIR}/test-cache")
   if(ARG_LABELS)
     set_property(DIRECTORY APPEND PROPERTY LABELS ${ARG_LABELS})
   endif()

@@ -78,7 +78,11 @@ std::vector<std::string> availableEngines() {
 
 Expected<std::unique_ptr<Engine>> createEngine(std::string_view name) {
   if (name == "interp") return createInterpEngine();
-  if (name == "aot") return createAotEngine();
+  if (name == "aot") {
+    auto aot = createAotEngine();
+    if (!aot) return fail(aot.takeError());
+    return std::unique_ptr<Engine>(std::move(*aot));
+  }
   std::string list;
   for (const auto& n : availableEngines()) list += (list.empty() ? "" : ", ") + n;
   return fail(ErrorCode::kNotFound, "unknown engine '" + std::string(name) + "' (available: " + list + ")");

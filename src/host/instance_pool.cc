@@ -10,17 +10,21 @@ InstancePool::~InstancePool() = default;
 
 Expected<void> InstancePool::prefill(size_t count) {
   while (size() < std::min(count, max_)) {
+    uint64_t generation = 0;
     {
       std::lock_guard lock(mu_);
       ++alive_;
+      generation = generation_;
     }
     auto instance = factory_();
-    if (!instance) {
-      std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (!instance || generation != generation_) {
       --alive_;
-      return fail(instance.takeError());
+      lock.unlock();
+      cv_.notify_one();
+      if (!instance) return fail(instance.takeError());
+      continue;  // retired while it was being made; destroyed outside the lock
     }
-    std::lock_guard lock(mu_);
     idle_.push_back(std::move(*instance));
   }
   return ok();
@@ -38,9 +42,10 @@ Expected<InstancePool::Lease> InstancePool::acquire(std::chrono::milliseconds ti
   if (!idle_.empty()) {
     auto instance = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(instance));
+    return Lease(this, std::move(instance), generation_);
   }
   ++alive_;
+  const uint64_t generation = generation_;
   lock.unlock();
   auto instance = factory_();
   if (!instance) {
@@ -49,12 +54,12 @@ Expected<InstancePool::Lease> InstancePool::acquire(std::chrono::milliseconds ti
     cv_.notify_one();
     return fail(instance.takeError());
   }
-  return Lease(this, std::move(*instance));
+  return Lease(this, std::move(*instance), generation);
 }
 
-void InstancePool::release(std::unique_ptr<wapc::WapcInstance> instance) {
+void InstancePool::release(std::unique_ptr<wapc::WapcInstance> instance, uint64_t generation) {
   std::unique_lock lock(mu_);
-  if (instance->poisoned()) {
+  if (instance->poisoned() || generation != generation_) {
     --alive_;
     lock.unlock();
     cv_.notify_one();
@@ -64,6 +69,18 @@ void InstancePool::release(std::unique_ptr<wapc::WapcInstance> instance) {
   idle_.push_back(std::move(instance));
   lock.unlock();
   cv_.notify_one();
+}
+
+void InstancePool::retireAll() {
+  std::vector<std::unique_ptr<wapc::WapcInstance>> retired;
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    retired.swap(idle_);
+    alive_ -= retired.size();
+  }
+  cv_.notify_all();
+  // `retired` is destroyed here, outside the lock.
 }
 
 size_t InstancePool::size() const {

@@ -95,6 +95,30 @@ class Parser {
     return ok();
   }
 
+  Expected<ManifestActor> actor(const YAML::Node& node, const std::string& where) const {
+    ManifestActor a;
+    if (!node.IsMap()) {
+      auto ref = scalar(node, where);
+      if (!ref) return fail(ref.takeError());
+      a.image_ref = std::move(*ref);
+      return a;
+    }
+    STRATUS_TRY(checkKeys(node, where, {"image_ref", "engine"}));
+    if (!node["image_ref"]) return error(where, "image_ref is missing", node);
+    auto ref = scalar(node["image_ref"], where + ".image_ref");
+    if (!ref) return fail(ref.takeError());
+    a.image_ref = std::move(*ref);
+    if (node["engine"] && !node["engine"].IsNull()) {
+      auto engine = scalar(node["engine"], where + ".engine");
+      if (!engine) return fail(engine.takeError());
+      if (*engine != "interp" && *engine != "aot" && *engine != "auto") {
+        return error(where + ".engine", "expected interp, aot or auto, not '" + *engine + "'", node["engine"]);
+      }
+      a.engine = std::move(*engine);
+    }
+    return a;
+  }
+
   Expected<Manifest> parse(const YAML::Node& root) const {
     Manifest m;
     m.source = source_;
@@ -109,7 +133,7 @@ class Parser {
     if (const auto& actors = root["actors"]; actors && !actors.IsNull()) {
       if (!actors.IsSequence()) return error("actors", "expected a list of actor files", actors);
       for (size_t i = 0; i < actors.size(); ++i) {
-        auto a = scalar(actors[i], "actors[" + std::to_string(i) + "]");
+        auto a = actor(actors[i], "actors[" + std::to_string(i) + "]");
         if (!a) return fail(a.takeError());
         m.actors.push_back(std::move(*a));
       }
@@ -221,13 +245,14 @@ Expected<Manifest> loadManifest(const std::string& path, const EnvLookup& env) {
 
 Expected<void> applyManifest(Host& host, const Manifest& m) {
   for (size_t i = 0; i < m.actors.size(); ++i) {
-    const std::string entry = "actors[" + std::to_string(i) + "] (" + m.actors[i] + ")";
-    const std::string path = resolvePath(m.base_dir, m.actors[i]);
-    if (looksLikeOciRef(m.actors[i], path)) {
+    const ManifestActor& actor = m.actors[i];
+    const std::string entry = "actors[" + std::to_string(i) + "] (" + actor.image_ref + ")";
+    const std::string path = resolvePath(m.base_dir, actor.image_ref);
+    if (looksLikeOciRef(actor.image_ref, path)) {
       return entryError(m, entry, {ErrorCode::kInvalidArgument,
                                    "OCI registry references are not supported by this host yet; use a file path"});
     }
-    auto pk = host.startActorFromFile(path);
+    auto pk = host.startActorFromFile(path, {.engine = actor.engine});
     if (!pk) return entryError(m, entry, pk.takeError());
   }
   for (size_t i = 0; i < m.capabilities.size(); ++i) {

@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "host/extras_provider.h"
+#include "host/engine_selection.h"
 #include "host/instance_pool.h"
 #include "host/provider_cache.h"
 #include "stratus/capability/native_provider.h"
@@ -29,8 +30,16 @@ struct Actor {
   std::string public_key;
   claims::ActorClaims claims;
   std::string display_name;  // for logs and errors: "name (Mxxx)"
-  std::shared_ptr<const engine::Module> module;
   std::unique_ptr<InstancePool> pool;
+
+  mutable std::mutex code_mu;
+  std::shared_ptr<const engine::Module> module;  // guarded by code_mu; what new instances are made from
+  std::string engine;                            // guarded by code_mu; "interp" or "aot"
+
+  std::shared_ptr<const engine::Module> currentModule() const {
+    std::lock_guard lock(code_mu);
+    return module;
+  }
 };
 
 struct Provider {
@@ -100,9 +109,9 @@ struct HostSettings {
 
 class StandaloneHost final : public Host {
  public:
-  StandaloneHost(std::unique_ptr<engine::Engine> engine, std::shared_ptr<const Authorizer> authorizer,
+  StandaloneHost(std::unique_ptr<EngineSelection> engines, std::shared_ptr<const Authorizer> authorizer,
                  HostSettings settings, std::map<std::string, std::string> labels, std::string id)
-      : engine_(std::move(engine)),
+      : engines_(std::move(engines)),
         authorizer_(std::move(authorizer)),
         options_(settings.actor_options),
         labels_(std::move(labels)),
@@ -118,6 +127,7 @@ class StandaloneHost final : public Host {
   }
 
   ~StandaloneHost() override {
+    engines_.reset();  // no background compile may finish into a host being torn down
     {
       std::lock_guard lock(health_mu_);
       shutting_down_ = true;
@@ -147,11 +157,11 @@ class StandaloneHost final : public Host {
 
   // ---- actors ----
 
-  Expected<std::string> startActorFromFile(const std::string& path) override {
+  Expected<std::string> startActorFromFile(const std::string& path, const ActorStartOptions& options = {}) override {
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(ErrorCode::kIo, "cannot open actor file " + path);
     Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto pk = startActor(bytes);
+    auto pk = startActor(bytes, options);
     if (!pk) {
       Error e = pk.takeError();
       e.message = path + ": " + e.message;
@@ -160,7 +170,13 @@ class StandaloneHost final : public Host {
     return pk;
   }
 
-  Expected<std::string> startActor(std::span<const uint8_t> wasm) override {
+  Expected<std::string> startActor(std::span<const uint8_t> wasm, const ActorStartOptions& options = {}) override {
+    EngineMode mode = engines_->defaultMode();
+    if (!options.engine.empty()) {
+      auto parsed = parseEngineMode(options.engine);
+      if (!parsed) return fail(parsed.takeError());
+      mode = *parsed;
+    }
     auto verified = claims::verifyActor(wasm, clock_());
     if (!verified) {
       Error e = verified.takeError();
@@ -180,9 +196,10 @@ class StandaloneHost final : public Host {
       return fail(ErrorCode::kAlreadyExists, actor->display_name + " is already running on this host");
     }
 
-    auto module = engine_->compile(wasm, {.name = actor->display_name});
-    if (!module) return fail(module.takeError());
-    actor->module = std::move(*module);
+    auto start = engines_->compile(wasm, actor->display_name, mode);
+    if (!start) return fail(start.takeError());
+    actor->module = std::move(start->module);
+    actor->engine = std::move(start->engine);
 
     Actor* raw = actor.get();
     actor->pool = std::make_unique<InstancePool>(
@@ -194,7 +211,7 @@ class StandaloneHost final : public Host {
             return hostCall(*raw, binding, ns, op, payload);
           };
           wo.console_log = [raw](std::string_view line) { spdlog::info("[{}] {}", raw->display_name, line); };
-          return wapc::WapcInstance::create(raw->module, std::move(wo));
+          return wapc::WapcInstance::create(raw->currentModule(), std::move(wo));
         },
         options_.max_instances);
     STRATUS_TRY(actor->pool->prefill(options_.min_instances));
@@ -214,8 +231,16 @@ class StandaloneHost final : public Host {
       }
       actors_.emplace(actor->public_key, actor);
     }
-    spdlog::info("actor started: {} ({} instance(s), up to {})", actor->display_name, actor->pool->size(),
-                 actor->pool->max());
+    spdlog::info("actor started: {} on {} ({} instance(s), up to {})", actor->display_name, actor->engine,
+                 actor->pool->size(), actor->pool->max());
+    if (start->tier_up) {
+      std::weak_ptr<Actor> weak = actor;
+      engines_->compileInBackground(
+          Bytes(wasm.begin(), wasm.end()), actor->display_name,
+          [this, weak](Expected<std::shared_ptr<const engine::Module>> native, double seconds) {
+            tierUp(weak, std::move(native), seconds);
+          });
+    }
     emit({HostEvent::Kind::kActorStarted, actor->public_key, {}, {}, {}, {}});
     for (const auto& link : linksWhere([&](const LinkDefinition& l) { return l.actor_id == actor->public_key; })) {
       bindLink(link);
@@ -258,7 +283,10 @@ class StandaloneHost final : public Host {
   std::vector<ActorInfo> actors() const override {
     std::shared_lock lock(mu_);
     std::vector<ActorInfo> out;
-    for (const auto& [pk, a] : actors_) out.push_back({pk, a->claims, a->pool->size()});
+    for (const auto& [pk, a] : actors_) {
+      std::lock_guard code(a->code_mu);
+      out.push_back({pk, a->claims, a->pool->size(), a->engine});
+    }
     return out;
   }
 
@@ -713,9 +741,33 @@ class StandaloneHost final : public Host {
     return bus_.invoke({{EntityKind::kActor, caller.public_key, {}, {}}, target, op, payload});
   }
 
+  // An actor started on the interpreter by `auto` gets its native code: new instances come from it, idle ones are
+  // replaced now, busy ones when their call returns. Runs on the background compile thread.
+  void tierUp(const std::weak_ptr<Actor>& weak, Expected<std::shared_ptr<const engine::Module>> native,
+              double seconds) {
+    std::shared_ptr<Actor> actor = weak.lock();
+    if (!actor || findActor(actor->public_key) != actor) return;  // stopped meanwhile
+    if (!native) {
+      spdlog::warn("{} stays on the interpreter: native compile failed after {:.2f} s: {}", actor->display_name,
+                   seconds, native.error().message);
+      return;
+    }
+    {
+      std::lock_guard code(actor->code_mu);
+      actor->module = std::move(*native);
+      actor->engine = "aot";
+    }
+    actor->pool->retireAll();
+    if (auto filled = actor->pool->prefill(options_.min_instances); !filled) {
+      spdlog::warn("{}: cannot create native instances ahead of calls: {}", actor->display_name,
+                   filled.error().message);
+    }
+    spdlog::info("{} now runs native code (compiled in {:.2f} s)", actor->display_name, seconds);
+  }
+
   friend class LocalBus;
 
-  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<EngineSelection> engines_;
   std::shared_ptr<const Authorizer> authorizer_;
   ActorOptions options_;
   std::map<std::string, std::string> labels_;
@@ -769,7 +821,8 @@ std::string_view hostEventName(HostEvent::Kind kind) {
 }
 
 struct HostBuilder::Config {
-  std::string engine;
+  std::string engine;  // empty: interp
+  engine::AotOptions aot;
   std::shared_ptr<const Authorizer> authorizer;
   std::map<std::string, std::string> labels;
   HostSettings settings{{}, [] { return claims::unixNow(); }, {}, std::chrono::seconds(30), {}};
@@ -783,6 +836,10 @@ HostBuilder& HostBuilder::operator=(HostBuilder&&) noexcept = default;
 
 HostBuilder& HostBuilder::withEngine(std::string name) {
   config_->engine = std::move(name);
+  return *this;
+}
+HostBuilder& HostBuilder::withAotOptions(engine::AotOptions options) {
+  config_->aot = std::move(options);
   return *this;
 }
 HostBuilder& HostBuilder::withAuthorizer(std::shared_ptr<const Authorizer> authorizer) {
@@ -819,9 +876,10 @@ HostBuilder& HostBuilder::withBuiltinExtras(bool enabled) {
 }
 
 Expected<std::unique_ptr<Host>> HostBuilder::build() {
-  const std::string name = config_->engine.empty() ? engine::availableEngines().front() : config_->engine;
-  auto engine = engine::createEngine(name);
-  if (!engine) return fail(engine.takeError());
+  auto mode = parseEngineMode(config_->engine.empty() ? "interp" : config_->engine);
+  if (!mode) return fail(mode.takeError());
+  auto engines = std::make_unique<EngineSelection>(*mode, config_->aot);
+  STRATUS_TRY(engines->check());
   auto key = claims::KeyPair::generate(claims::KeyType::kServer);
   if (!key) return fail(key.takeError());
   // wasmCloud's reserved labels describe the machine and cannot be overridden.
@@ -832,7 +890,7 @@ Expected<std::unique_ptr<Host>> HostBuilder::build() {
   config_->labels["hostcore.arch"] = "aarch64";
 #endif
   config_->labels["hostcore.osfamily"] = "unix";
-  auto host = std::make_unique<StandaloneHost>(std::move(*engine), config_->authorizer, config_->settings,
+  auto host = std::make_unique<StandaloneHost>(std::move(engines), config_->authorizer, config_->settings,
                                                config_->labels, key->publicKey());
   if (config_->builtin_extras) {
     auto extras = claims::decodeClaims<claims::ProviderMetadata>(kExtrasToken);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `stratus up` end to end: the built-in example manifest serves HTTP, counts per path, and stops cleanly on SIGINT
-# (exit 0, port closed); a bad manifest fails with a message naming the entry; the example keys match their seeds.
+# (exit 0, port closed), moving the actor from the interpreter to native code on the way; a bad manifest fails with a message naming the entry; the example keys match their seeds.
 # Also the pingpong example: actor-to-actor by call alias and the built-in extras provider.
 # Usage: up_test.sh <stratus binary> <source dir>
 set -uo pipefail
@@ -30,6 +30,11 @@ check "up applies the built-in manifest" grep -q "manifest applied: 1 actor(s), 
 check "first request counts 1" test "$(get /visits)" = '{"counter":1}'
 check "second request counts 2" test "$(get /visits)" = '{"counter":2}'
 check "another path counts on its own" test "$(get /other)" = '{"counter":1}'
+# `up` runs actors on `auto`: the interpreter at once, native code once the background compile finishes.
+check "the actor starts on the interpreter (auto)" grep -q "actor started: .* on interp" "$work/up.log"
+for _ in $(seq 1 300); do grep -q "now runs native code" "$work/up.log" && break; sleep 0.1; done
+check "the actor moves to native code (auto)" grep -q "counter .* now runs native code" "$work/up.log"
+check "requests go on counting on native code" test "$(get /visits)" = '{"counter":3}'
 kill -INT "$pid"
 wait "$pid"; rc=$?; pid=""
 check "SIGINT stops the host with exit 0" test $rc -eq 0

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "stratus/engine/engine.h"
 #include "stratus/host/host.h"
 
 namespace stratus::cli {
@@ -147,9 +146,10 @@ void addCallCommand(CLI::App& app) {
   cmd->add_flag("--raw", args->raw, "Print the response bytes as they are instead of decoding msgpack to JSON");
   cmd->add_option("--repeat", args->repeat, "Call N times; print mean/p50/p99 latency on stderr")
       ->check(CLI::Range(1, 100000000));
-  std::string engines;
-  for (const auto& e : engine::availableEngines()) engines += (engines.empty() ? "" : ", ") + e;
-  cmd->add_option("--engine", args->engine, "Engine backend (" + engines + ")");
+  cmd->add_option("--engine", args->engine,
+                  "How the actor runs: interp (default), aot (compiled first or taken from the cache), auto (native "
+                  "code if cached, else the interpreter)")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
   cmd->add_option("--timeout-ms", args->timeout_ms, "Per-call deadline in milliseconds")->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", args->verbose, "Log host activity to stderr");
   cmd->callback([args] { runCall(*args); });

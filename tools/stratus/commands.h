@@ -11,5 +11,6 @@ void addClaimsCommand(CLI::App& app);
 void addParCommand(CLI::App& app);
 void addCallCommand(CLI::App& app);
 void addUpCommand(CLI::App& app);
+void addCompileCommand(CLI::App& app);
 
 }  // namespace stratus::cli

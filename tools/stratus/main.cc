@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   stratus::cli::addParCommand(app);
   stratus::cli::addCallCommand(app);
   stratus::cli::addUpCommand(app);
+  stratus::cli::addCompileCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

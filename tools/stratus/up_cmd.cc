@@ -15,7 +15,7 @@ namespace {
 struct UpArgs {
   std::string manifest;
   std::vector<std::string> labels;
-  std::string engine;
+  std::string engine = "auto";
   std::string health_interval = "30s";
 };
 
@@ -44,7 +44,7 @@ void run(const UpArgs& args) {
   if (!interval) failCommand("--health-interval: " + interval.error().message);
 
   host::HostBuilder builder;
-  if (!args.engine.empty()) builder.withEngine(args.engine);
+  builder.withEngine(args.engine);
   builder.withProviderHealthInterval(*interval);
   for (const auto& [k, v] : manifest->labels) builder.withLabel(k, v);
   for (const auto& label : args.labels) {
@@ -84,7 +84,11 @@ void addUpCommand(CLI::App& app) {
   up->add_option("-m,--manifest", args->manifest,
                  "Host manifest (YAML or JSON: labels, actors, capabilities, links); default: the built-in example");
   up->add_option("-l,--label", args->labels, "A host label key=value (repeat for more)")->allow_extra_args(false);
-  up->add_option("--engine", args->engine, "Engine backend (default: the first available)");
+  up->add_option("--engine", args->engine,
+                 "How actors run: interp, aot (native code, compiled first), or auto (interpreter at once, native "
+                 "code when compiled in the background or found in the cache); a manifest entry's engine wins")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}))
+      ->capture_default_str();
   up->add_option("--health-interval", args->health_interval,
                  "How often providers get a HealthRequest, e.g. 30s (0s: never)")
       ->capture_default_str();

@@ -15,6 +15,7 @@
 
 #include "stratus/claims/claims.h"
 #include "stratus/common/expected.h"
+#include "stratus/engine/aot.h"
 #include "stratus/engine/engine.h"
 #include "stratus/host/bus.h"
 #include "stratus/provider.h"
@@ -47,11 +48,18 @@ struct ActorOptions {
   std::chrono::milliseconds acquire_timeout{30000};
 };
 
+/// Per-actor choices at start.
+struct ActorStartOptions {
+  /// Engine of this actor: "interp", "aot" or "auto" (see HostBuilder::withEngine); empty: the host's.
+  std::string engine;
+};
+
 /// A running actor as the host reports it.
 struct ActorInfo {
   std::string public_key;
   claims::ActorClaims claims;
   size_t instances = 0;  ///< instances currently alive in the pool
+  std::string engine;    ///< what runs its code now: "interp" or "aot"
 };
 
 /// A link definition: wires an actor to the provider serving (contract_id, link_name), with configuration values
@@ -110,8 +118,16 @@ class HostBuilder {
   HostBuilder(HostBuilder&&) noexcept;
   HostBuilder& operator=(HostBuilder&&) noexcept;
 
-  /// Engine backend by name ("interp"; see engine::availableEngines()). Default: the first available.
+  /// How actors run, unless their start options say otherwise (default "interp"):
+  /// - "interp": the wabt interpreter; starts at once, needs nothing at run time.
+  /// - "aot": native code (wasm2c + the system C compiler), compiled before the actor starts or taken from the
+  ///   disk cache; the host does not build without a C compiler.
+  /// - "auto": native code at once when the disk cache has it; otherwise the actor starts on the interpreter and
+  ///   its instances are replaced by native ones when a background compile finishes (calls in flight finish on
+  ///   the old instances). Without a C compiler actors stay on the interpreter (logged once).
   HostBuilder& withEngine(std::string name);
+  /// Options of the aot engine (compiler, optimisation, disk cache directory).
+  HostBuilder& withAotOptions(engine::AotOptions options);
   /// Policy hook; default allows everything the built-in checks allow.
   HostBuilder& withAuthorizer(std::shared_ptr<const Authorizer> authorizer);
   /// Pool and limits applied to every actor.
@@ -153,9 +169,10 @@ class Host {
   /// Verifies the module's embedded claims (section present, signature, module hash, expiry, not-before), asks
   /// the Authorizer, compiles it and starts its instance pool. Returns the actor's public key. Errors:
   /// kInvalidClaims (with the reason), kPermissionDenied, kAlreadyExists, kMalformed (bad wasm), engine errors.
-  virtual Expected<std::string> startActor(std::span<const uint8_t> wasm) = 0;
+  virtual Expected<std::string> startActor(std::span<const uint8_t> wasm, const ActorStartOptions& options = {}) = 0;
   /// startActor with the bytes of a file.
-  virtual Expected<std::string> startActorFromFile(const std::string& path) = 0;
+  virtual Expected<std::string> startActorFromFile(const std::string& path,
+                                                   const ActorStartOptions& options = {}) = 0;
   /// Stops an actor: it takes no new calls; calls in flight finish. kNotFound if it isn't running.
   virtual Expected<void> stopActor(std::string_view public_key) = 0;
 

@@ -14,6 +14,13 @@
 
 namespace stratus::host {
 
+/// An `actors` entry: a file path as in wasmCloud (`- ./echo_s.wasm`), or, as a stratus extension, a map
+/// `{image_ref: ./echo_s.wasm, engine: aot}` choosing the engine of that actor.
+struct ManifestActor {
+  std::string image_ref;  ///< path of a signed .wasm file (OCI references are not supported yet)
+  std::string engine;     ///< "interp", "aot", "auto", or "" for the host's engine
+};
+
 /// A `capabilities` entry: a provider archive and the link name it serves.
 struct ManifestCapability {
   std::string image_ref;  ///< path of a .par / .par.gz file (OCI references are not supported yet)
@@ -25,7 +32,7 @@ struct Manifest {
   std::string source;    ///< the file it came from, for messages
   std::string base_dir;  ///< the directory of `source` ("" for text without a file)
   std::map<std::string, std::string> labels;
-  std::vector<std::string> actors;
+  std::vector<ManifestActor> actors;
   std::vector<ManifestCapability> capabilities;
   std::vector<LinkDefinition> links;
 };

@@ -1,6 +1,6 @@
 // The aot backend: modules translated by wasm2c and compiled by the system C compiler into shared libraries, run on
 // our runtime (engine/aot/runtime.h). One zero-initialised block of memory per instance, laid out by the library.
-#include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
@@ -12,10 +12,12 @@
 #include <optional>
 
 #include "engine/aot/codegen.h"
+#include "engine/aot/disk_cache.h"
 #include "engine/aot/runtime.h"
 #include "engine/aot/toolchain.h"
 #include "engine/imports.h"
 #include "engine/watchdog.h"
+#include "stratus/common/files.h"
 #include "stratus/engine/aot.h"
 
 namespace stratus::engine {
@@ -92,27 +94,6 @@ Error trapError(uint32_t code, uint64_t memory_bytes) {
       return {ErrorCode::kInternal, std::move(msg)};
     }
   }
-}
-
-std::string sha256Hex(std::span<const uint8_t> bytes, const std::vector<std::string>& parts) {
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  crypto_hash_sha256_update(&state, bytes.data(), bytes.size());
-  for (const auto& p : parts) {
-    // Length-prefixed, so no two different flag lists hash alike.
-    const uint64_t n = p.size();
-    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
-    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(p.data()), p.size());
-  }
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state, digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char b : digest) {
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
-  return hex;
 }
 
 // Libraries built in this process, by module hash: a module compiled again (another engine, another pool) reuses
@@ -395,47 +376,117 @@ Expected<void> AotInstance::finishCall(uint32_t code, bool fired) {
   return fail(trapError(code, memoryBytes()));
 }
 
-class AotEngine final : public Engine {
+class AotBackend final : public AotEngine {
  public:
-  explicit AotEngine(aot::Toolchain toolchain) : toolchain_(std::move(toolchain)) {
-    key_parts_ = toolchain_.compiler;
-    for (auto& f : aot::compilerFlags(toolchain_)) key_parts_.push_back(std::move(f));
-    key_parts_.push_back(std::to_string(STRATUS_AOT_ABI_VERSION));
+  AotBackend(aot::Toolchain toolchain, std::string cache_dir)
+      : toolchain_(std::move(toolchain)), disk_(std::move(cache_dir)) {
+    identity_parts_ = toolchain_.compiler;
+    for (auto& f : aot::compilerFlags(toolchain_)) identity_parts_.push_back(std::move(f));
+    identity_parts_.push_back(std::to_string(STRATUS_AOT_ABI_VERSION));
+    identity_parts_.push_back(STRATUS_VERSION);
+    compiler_ = aot::compilerIdentity(toolchain_);
+    identity_parts_.push_back(compiler_);
   }
 
   std::string_view name() const override { return "aot"; }
+  const std::string& cacheDir() const override { return disk_.dir(); }
+  void cancelCompiles() override { toolchain_.cancelled->store(true); }
 
   Expected<std::shared_ptr<const Module>> compile(std::span<const uint8_t> wasm,
                                                   const CompileOptions& options) override {
+    return compileModule(wasm, options, /*build=*/true);
+  }
+
+  Expected<std::shared_ptr<const Module>> compileIfCached(std::span<const uint8_t> wasm,
+                                                          const CompileOptions& options) override {
+    return compileModule(wasm, options, /*build=*/false);
+  }
+
+  Expected<std::string> cacheEntryPath(std::span<const uint8_t> wasm, const CompileOptions& options) override {
+    if (disk_.dir().empty()) return std::string();
+    auto prepared = aot::prepareModule(wasm, options.name);
+    if (!prepared) return fail(prepared.takeError());
+    return disk_.entryPath(identity(*prepared).key).string();
+  }
+
+ private:
+  aot::CacheIdentity identity(const aot::PreparedModule& prepared) const {
+    return {aot::sha256Hex(prepared.instrumented, identity_parts_), STRATUS_VERSION, STRATUS_AOT_ABI_VERSION,
+            compiler_};
+  }
+
+  // The module's code from this process, else from the disk cache, else (when `build`) from the C compiler.
+  Expected<std::shared_ptr<const Module>> compileModule(std::span<const uint8_t> wasm, const CompileOptions& options,
+                                                        bool build) {
     auto prepared = aot::prepareModule(wasm, options.name);
     if (!prepared) return fail(prepared.takeError());
     std::shared_ptr<Library> library;
     if (prepared->info.non_function_import.empty()) {
-      const std::string key = sha256Hex(prepared->instrumented, key_parts_);
-      library = LibraryCache::shared().find(key);
+      const aot::CacheIdentity id = identity(*prepared);
+      library = LibraryCache::shared().find(id.key);
+      if (!library) library = loadFromDisk(id, *prepared, options.name);
       if (!library) {
-        auto sources = aot::translateToC(*prepared, options.name);
-        if (!sources) return fail(sources.takeError());
-        auto built = aot::buildLibrary(*sources, toolchain_, key.substr(0, 16), options.name);
+        if (!build) return std::shared_ptr<const Module>();
+        auto built = buildAndStore(id, *prepared, options.name);
         if (!built) return fail(built.takeError());
-        if ((*built)->module().export_count != prepared->info.exports.size()) {
-          return fail(ErrorCode::kInternal, options.name + ": compiled module does not match its exports");
-        }
-        library = LibraryCache::shared().insert(key, std::move(*built));
+        library = std::move(*built);
       }
+      library = LibraryCache::shared().insert(id.key, std::move(library));
     }
     return std::shared_ptr<const Module>(
         std::make_shared<AotModule>(options.name, std::move(prepared->info), std::move(library)));
   }
 
- private:
+  std::shared_ptr<Library> loadFromDisk(const aot::CacheIdentity& id, const aot::PreparedModule& prepared,
+                                        const std::string& name) {
+    if (disk_.dir().empty()) return nullptr;
+    aot::CacheLookup found = disk_.load(id);
+    if (found.library) {
+      auto loaded = checked(aot::loadLibrary(*found.library, name), prepared, name);
+      if (loaded) return std::move(*loaded);
+      disk_.remove(id.key);
+      found.problem = disk_.entryPath(id.key).string() + ": " + loaded.error().message;
+    }
+    if (!found.problem.empty()) {
+      spdlog::warn("aot cache: unusable entry for {} ({}); it is rebuilt", name, found.problem);
+    }
+    return nullptr;
+  }
+
+  Expected<std::shared_ptr<Library>> buildAndStore(const aot::CacheIdentity& id, const aot::PreparedModule& prepared,
+                                                   const std::string& name) {
+    auto sources = aot::translateToC(prepared, name);
+    if (!sources) return fail(sources.takeError());
+    auto bytes = aot::compileLibrary(*sources, toolchain_, id.key.substr(0, 16), name);
+    if (!bytes) return fail(bytes.takeError());
+    auto library = checked(aot::loadLibrary(*bytes, name), prepared, name);
+    if (!library) return fail(library.takeError());
+    if (!disk_.dir().empty()) {
+      // A cache that cannot be written costs the next process a compile, nothing more.
+      if (auto stored = disk_.store(id, name, *bytes); !stored) {
+        spdlog::warn("aot cache: cannot store the code of {}: {}", name, stored.error().message);
+      }
+    }
+    return library;
+  }
+
+  static Expected<std::shared_ptr<Library>> checked(Expected<std::shared_ptr<Library>> library,
+                                                    const aot::PreparedModule& prepared, const std::string& name) {
+    if (library && (*library)->module().export_count != prepared.info.exports.size()) {
+      return fail(ErrorCode::kInternal, name + ": compiled module does not match its exports");
+    }
+    return library;
+  }
+
   aot::Toolchain toolchain_;
-  std::vector<std::string> key_parts_;
+  aot::DiskCache disk_;
+  std::string compiler_;
+  std::vector<std::string> identity_parts_;
 };
 
 }  // namespace
 
-Expected<std::unique_ptr<Engine>> createAotEngine(const AotOptions& options) {
+Expected<std::unique_ptr<AotEngine>> createAotEngine(const AotOptions& options) {
   auto compiler = aot::findCompiler(options.compiler);
   if (!compiler) return fail(compiler.takeError());
   aot::Toolchain toolchain;
@@ -447,8 +498,10 @@ Expected<std::unique_ptr<Engine>> createAotEngine(const AotOptions& options) {
     toolchain.work_dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
   toolchain.keep_files = options.keep_files;
+  std::string cache_dir;
+  if (options.disk_cache) cache_dir = options.cache_dir.empty() ? defaultCacheDir("aot") : options.cache_dir;
   aot::installSignalHandlers();
-  return std::unique_ptr<Engine>(std::make_unique<AotEngine>(std::move(toolchain)));
+  return std::unique_ptr<AotEngine>(std::make_unique<AotBackend>(std::move(toolchain), std::move(cache_dir)));
 }
 
 }  // namespace stratus::engine

@@ -3,19 +3,25 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "engine/aot/embedded_headers.h"
 #include "engine/aot/runtime.h"
+#include "stratus/common/files.h"
 
 extern char** environ;
 
@@ -85,8 +91,10 @@ class ScratchDir {
   bool keep_;
 };
 
-// Runs argv with stdout and stderr into `log`; returns the wait status or an error.
-Expected<int> run(const std::vector<std::string>& argv, const std::string& log) {
+// Runs argv with stdout and stderr into `log`; returns the wait status or an error. Kills the process and fails
+// (its whole process group) and fails with kUnavailable when `cancelled` becomes true meanwhile.
+Expected<int> run(const std::vector<std::string>& argv, const std::string& log, const std::atomic<bool>& cancelled) {
+  if (cancelled.load()) return fail(ErrorCode::kUnavailable, "aot engine: compiles were cancelled");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -95,14 +103,31 @@ Expected<int> run(const std::vector<std::string>& argv, const std::string& log) 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Its own process group, so cancelling kills the compiler's children (cc1, as, ld) along with the driver.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return fail(ErrorCode::kUnavailable, "cannot run " + argv[0] + ": " + std::strerror(rc));
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return fail(ErrorCode::kInternal, std::string("waitpid: ") + std::strerror(errno));
+  bool killed = false;
+  for (int pause_us = 200;;) {
+    const pid_t done = waitpid(pid, &status, killed ? 0 : WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) return fail(ErrorCode::kInternal, std::string("waitpid: ") + std::strerror(errno));
+    if (!killed && cancelled.load()) {
+      ::kill(-pid, SIGKILL);
+      killed = true;
+      continue;
+    }
+    ::usleep(pause_us);
+    pause_us = std::min(pause_us * 2, 10'000);  // a compile takes 0.1-10 s: poll at most every 10 ms
   }
+  if (killed) return fail(ErrorCode::kUnavailable, "aot engine: compile cancelled");
   return status;
 }
 
@@ -122,7 +147,10 @@ std::string describeStatus(int status) {
 
 }  // namespace
 
-Library::~Library() { dlclose(handle_); }
+Library::~Library() {
+  dlclose(handle_);
+  if (fd_ >= 0) ::close(fd_);
+}
 
 Expected<std::vector<std::string>> findCompiler(const std::string& command) {
   std::string text = command;
@@ -166,8 +194,35 @@ std::vector<std::string> compilerFlags(const Toolchain& toolchain) {
   };
 }
 
-Expected<std::shared_ptr<Library>> buildLibrary(const CSources& sources, const Toolchain& toolchain,
-                                                const std::string& tag, const std::string& name) {
+std::string compilerIdentity(const Toolchain& toolchain) {
+  static std::mutex mu;
+  static std::map<std::vector<std::string>, std::string> known;  // guarded by mu
+  std::lock_guard lock(mu);
+  auto it = known.find(toolchain.compiler);
+  if (it != known.end()) return it->second;
+
+  std::string command;
+  for (const auto& word : toolchain.compiler) command += (command.empty() ? "" : " ") + word;
+  std::string version = "unknown version";
+  std::string pattern = toolchain.work_dir + "/stratus-cc-version-XXXXXX";
+  const int fd = mkstemp(pattern.data());
+  if (fd >= 0) {
+    ::close(fd);
+    std::vector<std::string> argv = toolchain.compiler;
+    argv.push_back("--version");
+    auto status = run(argv, pattern, *toolchain.cancelled);
+    if (status && *status == 0) {
+      std::string text = readLog(pattern, 4000);
+      text = text.substr(0, text.find('\n'));
+      if (!text.empty()) version = text;
+    }
+    ::unlink(pattern.c_str());
+  }
+  return known.emplace(toolchain.compiler, command + " (" + version + ")").first->second;
+}
+
+Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolchain, const std::string& tag,
+                               const std::string& name) {
   std::string pattern = toolchain.work_dir;
   pattern += "/stratus-aot-";
   pattern += tag;
@@ -189,7 +244,7 @@ Expected<std::shared_ptr<Library>> buildLibrary(const CSources& sources, const T
   std::vector<std::string> argv = toolchain.compiler;
   for (auto& f : compilerFlags(toolchain)) argv.push_back(std::move(f));
   argv.insert(argv.end(), {"-I", d, "-o", library, d + "/" + kGlueFile, "-lm"});
-  auto status = run(argv, log);
+  auto status = run(argv, log, *toolchain.cancelled);
   if (!status) return fail(status.takeError());
   if (*status != 0) {
     std::string msg = name;
@@ -201,18 +256,37 @@ Expected<std::shared_ptr<Library>> buildLibrary(const CSources& sources, const T
     msg += readLog(log, 4000);
     return fail(ErrorCode::kInternal, std::move(msg));
   }
+  return readFileBytes(library);
+}
 
-  void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+Expected<std::shared_ptr<Library>> loadLibrary(std::span<const uint8_t> library, const std::string& name) {
+  const int fd = memfd_create("stratus-aot-module", MFD_CLOEXEC);
+  if (fd < 0) return fail(ErrorCode::kIo, name + ": memfd_create: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < library.size()) {
+    const ssize_t n = ::write(fd, library.data() + done, library.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      return fail(ErrorCode::kIo, name + ": cannot stage the compiled module: " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
+    ::close(fd);
     const char* err = dlerror();
     return fail(ErrorCode::kInternal, name + ": cannot load the compiled module: " + (err ? err : "dlopen failed"));
   }
   auto* module = static_cast<const stratus_aot_module*>(dlsym(handle, STRATUS_AOT_MODULE_SYMBOL));
   if (module == nullptr || module->abi_version != STRATUS_AOT_ABI_VERSION) {
     dlclose(handle);
+    ::close(fd);
     return fail(ErrorCode::kInternal, name + ": compiled module lacks a matching " STRATUS_AOT_MODULE_SYMBOL);
   }
-  auto lib = std::make_shared<Library>(handle, module);
+  auto lib = std::make_shared<Library>(handle, module, fd);
   module->bind(hostTable());
   module->init_module();
   return lib;

@@ -1,7 +1,9 @@
 // Running the system C compiler on generated sources and loading the result.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,7 +17,8 @@ namespace stratus::engine::aot {
 /// every instance must hold one.
 class Library {
  public:
-  Library(void* handle, const stratus_aot_module* module) : handle_(handle), module_(module) {}
+  /// `fd`: the memory file the library was loaded from, or -1; kept open while loaded, closed after dlclose.
+  Library(void* handle, const stratus_aot_module* module, int fd) : handle_(handle), module_(module), fd_(fd) {}
   ~Library();
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
@@ -25,6 +28,7 @@ class Library {
  private:
   void* handle_;
   const stratus_aot_module* module_;
+  int fd_;
 };
 
 /// How to build libraries.
@@ -33,6 +37,8 @@ struct Toolchain {
   std::string optimization;           ///< e.g. "-O2"
   std::string work_dir;               ///< parent of the scratch directories
   bool keep_files = false;
+  /// When set, compiles in progress kill their compiler and fail, and later ones fail at once.
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
 };
 
 /// Splits a compiler command (empty: $CC, else "cc") and checks that its program is executable: an absolute or
@@ -45,10 +51,20 @@ bool defaultCompilerAvailable();
 /// Every compiler flag used, in order (part of the cache key: a change of flags must not reuse a library).
 std::vector<std::string> compilerFlags(const Toolchain& toolchain);
 
-/// Writes the sources to a fresh scratch directory, compiles them into a shared library, loads it (RTLD_NOW |
-/// RTLD_LOCAL), binds it to the host table and runs its module initialisation. `tag` names the scratch directory;
-/// `name` the module in errors. A failed compilation is kInternal with the compiler's output.
-Expected<std::shared_ptr<Library>> buildLibrary(const CSources& sources, const Toolchain& toolchain,
-                                                const std::string& tag, const std::string& name);
+/// The compiler's identity for cache keys: the command and the first line of its `--version` output (one line;
+/// "unknown version" when it prints none). Probed once per command per process.
+std::string compilerIdentity(const Toolchain& toolchain);
+
+/// Writes the sources to a fresh scratch directory and compiles them into a shared library; returns its bytes.
+/// `tag` names the scratch directory; `name` the module in errors. A failed compilation is kInternal with the
+/// compiler's output.
+Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolchain, const std::string& tag,
+                               const std::string& name);
+
+/// Loads library bytes (from an anonymous memory file: nothing on disk can change them between check and load;
+/// the file stays open while the library is loaded, so its /proc/self/fd name is unique among loaded libraries
+/// and dlopen never mistakes it for another) with RTLD_NOW | RTLD_LOCAL, checks its module descriptor, binds it to the host table and runs its module
+/// initialisation. kInternal naming `name` when it is not a loadable stratus module of this ABI.
+Expected<std::shared_ptr<Library>> loadLibrary(std::span<const uint8_t> library, const std::string& name);
 
 }  // namespace stratus::engine::aot

@@ -48,7 +48,8 @@ TEST(ManifestTest, ParsesTheWasmCloudLayout) {
   ASSERT_TRUE(m) << m.error().toString();
   EXPECT_EQ(m->labels.at("region"), "us");
   ASSERT_EQ(m->actors.size(), 1u);
-  EXPECT_EQ(m->actors[0], "./echo_s.wasm");
+  EXPECT_EQ(m->actors[0].image_ref, "./echo_s.wasm");
+  EXPECT_EQ(m->actors[0].engine, "");
   ASSERT_EQ(m->capabilities.size(), 2u);
   EXPECT_EQ(m->capabilities[0].link_name, "default");
   EXPECT_EQ(m->capabilities[1].link_name, "cache");
@@ -95,6 +96,29 @@ TEST(ManifestTest, ErrorsNameTheFileTheEntryAndTheProblem) {
   ASSERT_FALSE(values);
   EXPECT_NE(values.error().message.find("links[0].values"), std::string::npos) << values.error().message;
   EXPECT_FALSE(loadManifest("/nonexistent/manifest.yaml"));
+
+  auto engine = parseManifest("actors:\n  - {image_ref: a.wasm, engine: jit}\n", "m.yaml", fakeEnv({}));
+  ASSERT_FALSE(engine);
+  EXPECT_NE(engine.error().message.find("actors[0].engine: expected interp, aot or auto, not 'jit'"),
+            std::string::npos)
+      << engine.error().message;
+  auto no_ref = parseManifest("actors:\n  - {engine: aot}\n", "m.yaml", fakeEnv({}));
+  ASSERT_FALSE(no_ref);
+  EXPECT_NE(no_ref.error().message.find("actors[0]: image_ref is missing"), std::string::npos)
+      << no_ref.error().message;
+}
+
+TEST(ManifestTest, ActorEntriesMayChooseTheirEngine) {
+  auto m = parseManifest("actors:\n  - plain_s.wasm\n  - {image_ref: fast_s.wasm, engine: aot}\n"
+                         "  - image_ref: auto_s.wasm\n    engine: auto\n",
+                         "m.yaml", fakeEnv({}));
+  ASSERT_TRUE(m) << m.error().toString();
+  ASSERT_EQ(m->actors.size(), 3u);
+  EXPECT_EQ(m->actors[0].image_ref, "plain_s.wasm");
+  EXPECT_EQ(m->actors[0].engine, "");
+  EXPECT_EQ(m->actors[1].image_ref, "fast_s.wasm");
+  EXPECT_EQ(m->actors[1].engine, "aot");
+  EXPECT_EQ(m->actors[2].engine, "auto");
 }
 
 TEST(ManifestTest, ApplyingStartsActorsRelativeToTheManifestAndNamesTheFailingEntry) {
