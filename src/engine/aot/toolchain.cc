@@ -260,7 +260,7 @@ Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolcha
 }
 
 Expected<std::shared_ptr<Library>> loadLibrary(std::span<const uint8_t> library, const std::string& name) {
-  const int fd = memfd_create("stratus-aot-module", MFD_CLOEXEC);
+  const int fd = memfd_create("stratus-aot-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return fail(ErrorCode::kIo, name + ": memfd_create: " + std::strerror(errno));
   size_t done = 0;
   while (done < library.size()) {
@@ -272,6 +272,12 @@ Expected<std::shared_ptr<Library>> loadLibrary(std::span<const uint8_t> library,
       return fail(ErrorCode::kIo, name + ": cannot stage the compiled module: " + std::strerror(err));
     }
     done += static_cast<size_t>(n);
+  }
+  // Sealed: from here on nobody (not even this process) can change the bytes that were checked.
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return fail(ErrorCode::kIo, name + ": cannot seal the staged module: " + std::strerror(err));
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

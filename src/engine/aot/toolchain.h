@@ -61,7 +61,7 @@ std::string compilerIdentity(const Toolchain& toolchain);
 Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolchain, const std::string& tag,
                                const std::string& name);
 
-/// Loads library bytes (from an anonymous memory file: nothing on disk can change them between check and load;
+/// Loads library bytes (from a sealed anonymous memory file: nothing can change them between check and load;
 /// the file stays open while the library is loaded, so its /proc/self/fd name is unique among loaded libraries
 /// and dlopen never mistakes it for another) with RTLD_NOW | RTLD_LOCAL, checks its module descriptor, binds it to the host table and runs its module
 /// initialisation. kInternal naming `name` when it is not a loadable stratus module of this ABI.
