@@ -21,28 +21,61 @@ void prependCheck(wabt::ExprList& exprs, wabt::Index flag) {
   exprs.push_front(std::make_unique<wabt::GlobalGetExpr>(wabt::Var(flag, wabt::Location())));
 }
 
-void instrumentExprs(wabt::ExprList& exprs, wabt::Index flag) {
+// Whether every pass through `body` calls a function defined in the module (whose entry check then runs each
+// time) before any branch or nested construct: a direct call among the plain instructions that open the body.
+bool opensWithCheckedCall(const wabt::ExprList& body, wabt::Index num_func_imports) {
+  for (const auto& expr : body) {
+    switch (expr.type()) {
+      case wabt::ExprType::Call: {
+        const wabt::Var& callee = wabt::cast<wabt::CallExpr>(&expr)->var;
+        if (callee.is_index() && callee.index() >= num_func_imports) return true;
+        break;  // a host function: no check there, keep looking
+      }
+      case wabt::ExprType::Block:
+      case wabt::ExprType::Loop:
+      case wabt::ExprType::If:
+      case wabt::ExprType::Try:
+      case wabt::ExprType::Br:
+      case wabt::ExprType::BrIf:
+      case wabt::ExprType::BrTable:
+      case wabt::ExprType::Return:
+      case wabt::ExprType::ReturnCall:
+      case wabt::ExprType::ReturnCallIndirect:
+      case wabt::ExprType::Unreachable:
+      case wabt::ExprType::Throw:
+      case wabt::ExprType::Rethrow:
+        return false;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+void instrumentExprs(wabt::ExprList& exprs, wabt::Index flag, wabt::Index num_func_imports) {
   for (auto& expr : exprs) {
     switch (expr.type()) {
       case wabt::ExprType::Block:
-        instrumentExprs(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs, flag);
+        instrumentExprs(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs, flag, num_func_imports);
         break;
       case wabt::ExprType::Loop: {
         auto& body = wabt::cast<wabt::LoopExpr>(&expr)->block.exprs;
-        instrumentExprs(body, flag);
-        prependCheck(body, flag);
+        instrumentExprs(body, flag, num_func_imports);
+        // A loop whose every iteration enters an instrumented function is checked there already (this halves
+        // the checks of a recursive loop like fib's).
+        if (!opensWithCheckedCall(body, num_func_imports)) prependCheck(body, flag);
         break;
       }
       case wabt::ExprType::If: {
         auto* if_expr = wabt::cast<wabt::IfExpr>(&expr);
-        instrumentExprs(if_expr->true_.exprs, flag);
-        instrumentExprs(if_expr->false_, flag);
+        instrumentExprs(if_expr->true_.exprs, flag, num_func_imports);
+        instrumentExprs(if_expr->false_, flag, num_func_imports);
         break;
       }
       case wabt::ExprType::Try: {
         auto* try_expr = wabt::cast<wabt::TryExpr>(&expr);
-        instrumentExprs(try_expr->block.exprs, flag);
-        for (auto& c : try_expr->catches) instrumentExprs(c.exprs, flag);
+        instrumentExprs(try_expr->block.exprs, flag, num_func_imports);
+        for (auto& c : try_expr->catches) instrumentExprs(c.exprs, flag, num_func_imports);
         break;
       }
       default:
@@ -83,7 +116,7 @@ Expected<Bytes> instrumentForInterrupts(std::span<const uint8_t> wasm, std::stri
 
   for (size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
     auto& body = module.funcs[i]->exprs;
-    instrumentExprs(body, flag);
+    instrumentExprs(body, flag, module.num_func_imports);
     prependCheck(body, flag);
   }
 

@@ -51,6 +51,8 @@ constexpr std::string_view kTraps = R"((module
   (func (export "load") (param i32) (result i32) local.get 0 i32.load)
   (func $rec (export "recurse") (param i32) (result i32) local.get 0 i32.const 1 i32.add call $rec)
   (func (export "spin") (loop $l br $l))
+  (func $leaf)
+  (func (export "spin_calling") (loop $l call $leaf br $l))
   (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
   (func $fib (export "fib") (param i32) (result i32)
     local.get 0 i32.const 2 i32.lt_u
@@ -125,6 +127,14 @@ TEST_P(EngineTest, DeadlineInterruptsARunawayLoop) {
   // The instance serves the next call.
   EXPECT_EQ(callI32(*inst, "add", {Value::makeI32(5), Value::makeI32(6)}), 11u);
   r = inst->call("spin", {}, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded);
+}
+
+TEST_P(EngineTest, DeadlineInterruptsALoopCheckedOnlyInItsCallee) {
+  auto inst = instantiate(compile(kTraps), {.call_timeout = std::chrono::milliseconds(50)});
+  ASSERT_TRUE(inst);
+  auto r = inst->call("spin_calling", {}, {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded);
 }
