@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define STRATUS_AOT_ABI_VERSION 1u
+#define STRATUS_AOT_ABI_VERSION 2u
 
 /* Trap codes beyond wasm_rt_trap_t, passed to stratus_aot_host.trap by the glue or raised by the host runtime. */
 #define STRATUS_AOT_TRAP_HOST_ERROR 100u            /* a host function failed; the instance holds the error */
@@ -40,7 +40,8 @@ struct stratus_aot_host {
   void (*allocate_externref_table)(wasm_rt_externref_table_t* table, uint32_t elements, uint32_t max_elements);
   uint32_t (*grow_externref_table)(wasm_rt_externref_table_t* table, uint32_t delta, wasm_rt_externref_t init);
   void (*free_externref_table)(wasm_rt_externref_table_t* table);
-  /* Runs function import `index` of the instance whose import context is `context`. Arguments and results are
+  /* Runs function import `index` of the instance whose import context is `context` (the first word of the pointer
+   * an import forwarder receives: see ImportContext in engine/aot/runtime.h). Arguments and results are
    * 64-bit slots (i32 zero-extended, floats by bit pattern). Returns 0, or non-zero when the host function failed
    * (the glue then traps with STRATUS_AOT_TRAP_HOST_ERROR). */
   int (*call_import)(void* context, uint32_t index, const uint64_t* args, uint64_t* results);

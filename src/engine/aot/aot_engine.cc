@@ -169,6 +169,7 @@ class AotInstance final : public Instance, public HostContext, public aot::Impor
   std::optional<Error> host_error_;  // error a host function failed with, during the current call
   CallDeadline deadline_;
   bool watched_ = false;
+  aot::ImportContext import_context_{this};
 };
 
 class AotModule final : public Module, public std::enable_shared_from_this<AotModule> {
@@ -255,7 +256,7 @@ Expected<void> AotInstance::init(std::span<const HostFunction> host_functions) {
     Watchdog::shared().add(this, &deadline_);
     watched_ = true;
   }
-  const uint32_t code = aot::instantiate(*code_, state_, this, options_.max_memory_pages);
+  const uint32_t code = aot::instantiate(*code_, state_, &import_context_, options_.max_memory_pages);
   if (code != 0) {
     if (host_error_) {
       Error e = std::move(*host_error_);

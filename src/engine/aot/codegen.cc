@@ -43,7 +43,7 @@ Expected<void> readModule(std::span<const uint8_t> wasm, const std::string& name
   wabt::Features features;
   // No debug names: every C identifier then derives from names we choose.
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                                  /*fail_on_custom_section_error=*/false);
+                                  /*fail_on_custom_section_error=*/true);
   wabt::Errors errors;
   wabt::Result result = wabt::ReadBinaryIr(name.c_str(), wasm.data(), wasm.size(), options, &errors, module);
   if (wabt::Succeeded(result)) result = wabt::ValidateModule(module, &errors, wabt::ValidateOptions(features));
@@ -375,7 +375,9 @@ void wasm_rt_free_externref_table(wasm_rt_externref_table_t* t) { stratus_host->
     for (size_t i = 0; i < np; ++i) g += cat(", ", cType(type.params[i]), " p", num(i));
     g += cat(") {\n  uint64_t a[", num(np + 1), "];\n  uint64_t r[", num(nr + 1), "];\n");
     for (size_t i = 0; i < np; ++i) g += cat("  a[", num(i), "] = ", toSlot(type.params[i], cat("p", num(i))), ";\n");
-    g += cat("  if (stratus_host->call_import((void*)ctx, ", num(j),
+    // ctx is the import context, or (called through a table: wasm2c 1.0.32) the address of the instance's field
+    // holding it; its first word is the import context in both cases (engine/aot/runtime.h, ImportContext).
+    g += cat("  if (stratus_host->call_import(*(void* const*)ctx, ", num(j),
              "u, a, r)) stratus_host->trap(STRATUS_AOT_TRAP_HOST_ERROR);\n  (void)a;\n  (void)r;\n");
     if (nr == 1) {
       g += cat("  return ", fromSlot(type.results[0], "r[0]"), ";\n");

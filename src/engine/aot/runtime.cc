@@ -307,7 +307,7 @@ int callImport(void* context, uint32_t index, const uint64_t* args, uint64_t* re
   sigjmp_buf* const saved = ts.target;
   ts.target = nullptr;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  const int rc = static_cast<ImportTarget*>(context)->callImport(index, args, results);
+  const int rc = static_cast<ImportContext*>(context)->target->callImport(index, args, results);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   ts.target = saved;
   return rc;
@@ -356,7 +356,7 @@ uint32_t invoke(stratus_aot_invoker fn, void* instance, const uint64_t* args, ui
   return 0;
 }
 
-uint32_t instantiate(const stratus_aot_module& module, void* instance, ImportTarget* context,
+uint32_t instantiate(const stratus_aot_module& module, void* instance, ImportContext* context,
                      uint32_t max_memory_pages) {
   ThreadState& ts = t_state;
   if (!ts.prepared) [[unlikely]] prepareThread();

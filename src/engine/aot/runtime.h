@@ -9,8 +9,7 @@
 
 namespace stratus::engine::aot {
 
-/// Receives the function-import calls of one instance. The import context handed to a module's instantiate() is
-/// a pointer to an ImportTarget.
+/// Receives the function-import calls of one instance.
 class ImportTarget {
  public:
   /// Runs import `index`. Returns 0, or non-zero after recording why the host function failed (the guest then
@@ -19,6 +18,19 @@ class ImportTarget {
 
  protected:
   ~ImportTarget() = default;
+};
+
+/// The import context handed to a module's instantiate(): a block whose first word points to itself. wasm2c 1.0.32
+/// gives an imported function called through a table the *address* of the instance's import-context field rather
+/// than its value; the generated import forwarders read the first word of whatever they get, which is this block
+/// either way.
+struct ImportContext {
+  explicit ImportContext(ImportTarget* t) : self(this), target(t) {}
+  ImportContext(const ImportContext&) = delete;
+  ImportContext& operator=(const ImportContext&) = delete;
+
+  ImportContext* const self;  // must stay the first member
+  ImportTarget* const target;
 };
 
 /// The process-wide host table handed to every compiled module. Installs the signal handlers on first use.
@@ -35,7 +47,7 @@ uint32_t invoke(stratus_aot_invoker fn, void* instance, const uint64_t* args, ui
 
 /// Runs `module.instantiate(instance, context)` under trap recovery like invoke(). While it runs, linear memories
 /// allocated on this thread get at most `max_memory_pages` pages (0 = no cap beyond the module's own).
-uint32_t instantiate(const stratus_aot_module& module, void* instance, ImportTarget* context,
+uint32_t instantiate(const stratus_aot_module& module, void* instance, ImportContext* context,
                      uint32_t max_memory_pages);
 
 /// Byte offset inside its linear memory of the access that caused the last memory-fault trap on this thread.

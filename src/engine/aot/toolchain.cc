@@ -188,6 +188,8 @@ std::vector<std::string> compilerFlags(const Toolchain& toolchain) {
       "-fstack-clash-protection",
       // Contracting a*b+c into a fused multiply-add changes wasm's float results.
       "-ffp-contract=off",
+      // x*1, x/-1 and the like must still quiet a signalling NaN, as wasm requires (spec float_exprs).
+      "-fsignaling-nans",
       "-DNDEBUG",
       "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",
       "-w",

@@ -312,6 +312,8 @@ Expected<void> InterpInstance::call(FunctionHandle fn, std::span<const Value> ar
   }
   args_buf_.resize(args.size());
   for (size_t i = 0; i < args.size(); ++i) args_buf_[i] = toWabtValue(args[i]);
+  // wabt sizes the results of a defined function itself, not of a host function (an export re-exporting an import).
+  results_buf_.resize(results.size());
 
   interrupt_flag_->UnsafeSet(wi::Value::Make(wi::u32{0}));  // a late interrupt of the previous call
   host_error_.reset();
@@ -363,7 +365,7 @@ class InterpEngine final : public Engine {
   static Expected<wi::ModuleDesc> read(std::span<const uint8_t> wasm, const std::string& name) {
     wabt::Features features;
     wabt::ReadBinaryOptions opts(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                                 /*fail_on_custom_section_error=*/false);
+                                 /*fail_on_custom_section_error=*/true);
     wabt::Errors errors;
     wi::ModuleDesc desc;
     if (wabt::Failed(wi::ReadBinaryInterp(name, wasm.data(), wasm.size(), opts, &errors, &desc))) {

@@ -167,6 +167,34 @@ TEST_P(EngineTest, MemoryCapLimitsGrowth) {
   EXPECT_NE(too_small.error().message.find("10 initial memory pages"), std::string::npos);
 }
 
+// Found by the spec suite: aot crashed calling an import through a table (wasm2c 1.0.32 hands such calls the
+// address of the import-context field), interp crashed calling an export that re-exports an import.
+TEST_P(EngineTest, ImportsWorkThroughTablesAndReExports) {
+  auto m = compile(R"((module
+    (type $t (func (param i32) (result i32)))
+    (import "env" "twice" (func $twice (type $t)))
+    (table 2 funcref)
+    (elem (i32.const 0) $twice $inc)
+    (func $inc (type $t) local.get 0 i32.const 1 i32.add)
+    (func (export "via_table") (param i32 i32) (result i32) local.get 1 local.get 0 call_indirect (type $t))
+    (export "twice" (func $twice))))");
+  int calls = 0;
+  std::vector<HostFunction> host = {
+      {"env", "twice", {{ValueType::kI32}, {ValueType::kI32}},
+       [&](HostContext& ctx, std::span<const Value> args, std::span<Value> results) -> Expected<void> {
+         ++calls;
+         EXPECT_EQ(ctx.userData(), nullptr);
+         results[0] = Value::makeI32(args[0].i32 * 2);
+         return ok();
+       }}};
+  auto inst = instantiate(m, {}, host);
+  ASSERT_TRUE(inst);
+  EXPECT_EQ(callI32(*inst, "via_table", {Value::makeI32(0), Value::makeI32(21)}), 42u);
+  EXPECT_EQ(callI32(*inst, "via_table", {Value::makeI32(1), Value::makeI32(21)}), 22u);
+  EXPECT_EQ(callI32(*inst, "twice", {Value::makeI32(8)}), 16u);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST_P(EngineTest, HostFunctionsReceiveArgumentsAndMemory) {
   auto m = compile(R"((module
     (import "env" "sum" (func $sum (param i32 i32) (result i32)))
