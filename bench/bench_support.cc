@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <map>
+#include <utility>
+#include <vector>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -43,8 +45,10 @@ Expected<EngineFixture*> engineFixture(const std::string& engine_name) {
   fx->engine = std::move(*created);
   fx->test_actor_wasm = testing::loadActor("test_actor");
   fx->compute_actor_wasm = testing::loadActor("compute_actor");
+  const auto compile_start = Clock::now();
   auto test_actor = compileActor(*fx->engine, fx->test_actor_wasm, "test_actor");
   if (!test_actor) return fail(test_actor.takeError());
+  fx->test_actor_first_compile_ns = std::chrono::duration<double, std::nano>(Clock::now() - compile_start).count();
   fx->test_actor = std::move(*test_actor);
   auto compute_actor = compileActor(*fx->engine, fx->compute_actor_wasm, "compute_actor");
   if (!compute_actor) return fail(compute_actor.takeError());
@@ -53,6 +57,12 @@ Expected<EngineFixture*> engineFixture(const std::string& engine_name) {
       compileActor(*fx->engine, testing::loadActor("bench_host_call_actor"), "bench_host_call_actor");
   if (!host_call_actor) return fail(host_call_actor.takeError());
   fx->host_call_actor = std::move(*host_call_actor);
+  auto msgpack_actor = compileActor(*fx->engine, testing::loadActor("bench_msgpack_actor"), "bench_msgpack_actor");
+  if (!msgpack_actor) return fail(msgpack_actor.takeError());
+  fx->msgpack_actor = std::move(*msgpack_actor);
+  auto http_echo_actor = compileActor(*fx->engine, testing::loadActor("bench_http_echo"), "bench_http_echo");
+  if (!http_echo_actor) return fail(http_echo_actor.takeError());
+  fx->http_echo_actor = std::move(*http_echo_actor);
 
   EngineFixture* raw = fx.get();
   fixtures.emplace(engine_name, std::move(fx));
@@ -166,6 +176,126 @@ Bytes hostCallRequest(std::string_view binding, std::string_view ns, std::string
   out.push_back(static_cast<uint8_t>(payload.size()));
   raw(payload.data(), payload.size());
   return out;
+}
+
+namespace {
+
+// Just enough msgpack for the echo request and response, in the smallest encodings (as rmp and the SDK write).
+class MsgpackOut {
+ public:
+  MsgpackOut& map(size_t n) {
+    if (n < 16) return byte(static_cast<uint8_t>(0x80 | n));
+    return byte(0xde).be(n, 2);
+  }
+  MsgpackOut& uint(uint64_t v) {
+    if (v < 128) return byte(static_cast<uint8_t>(v));
+    if (v <= 0xff) return byte(0xcc).be(v, 1);
+    if (v <= 0xffff) return byte(0xcd).be(v, 2);
+    return byte(0xce).be(v, 4);
+  }
+  MsgpackOut& str(std::string_view s) {
+    if (s.size() < 32) byte(static_cast<uint8_t>(0xa0 | s.size()));
+    else if (s.size() <= 0xff) byte(0xd9).be(s.size(), 1);
+    else byte(0xda).be(s.size(), 2);
+    return raw(s);
+  }
+  MsgpackOut& bin(std::string_view b) {
+    if (b.size() <= 0xff) byte(0xc4).be(b.size(), 1);
+    else if (b.size() <= 0xffff) byte(0xc5).be(b.size(), 2);
+    else byte(0xc6).be(b.size(), 4);
+    return raw(b);
+  }
+  Bytes take() { return std::move(out_); }
+
+ private:
+  MsgpackOut& byte(uint8_t b) {
+    out_.push_back(b);
+    return *this;
+  }
+  MsgpackOut& be(uint64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  MsgpackOut& raw(std::string_view s) {
+    for (char c : s) out_.push_back(static_cast<uint8_t>(c));
+    return *this;
+  }
+  Bytes out_;
+};
+
+struct EchoRequestSpec {
+  std::string method = "POST";
+  std::string path = "/api/v1/orders/8731/items";
+  std::string query = "expand=customer,lines&currency=EUR&dry_run=false";
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"host", "shop.example.com:8080"},
+      {"user-agent", "curl/7.88.1"},
+      {"accept", "application/json"},
+      {"accept-encoding", "gzip, deflate, br"},
+      {"content-type", "application/json; charset=utf-8"},
+      {"content-length", "96"},
+      {"if-none-match", "\"33a64df551425fcc55e4d42a148795d9f25f89d4\""},
+      {"x-request-id", "7b0e2f6c-93d1-4a55-8c1e-5d2a9f04b3e8"},
+  };
+  std::string body =
+      R"({"sku":"SKU-310004","qty":2,"note":"gift wrap, please","coupon":null,"express":true,"slot":"AM"})";
+};
+
+// A JSON string as serde_json writes it.
+std::string jsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Bytes echoHttpRequest() {
+  const EchoRequestSpec spec;
+  MsgpackOut w;
+  w.map(5).str("method").str(spec.method).str("path").str(spec.path).str("queryString").str(spec.query);
+  w.str("header").map(spec.headers.size());
+  for (const auto& [name, value] : spec.headers) w.str(name).str(value);
+  w.str("body").bin(spec.body);
+  return w.take();
+}
+
+Bytes echoHttpResponse() {
+  const EchoRequestSpec spec;
+  std::string json = "{\"method\":" + jsonString(spec.method) + ",\"path\":" + jsonString(spec.path) +
+                     ",\"query_string\":" + jsonString(spec.query) + ",\"headers\":{";
+  for (size_t i = 0; i < spec.headers.size(); ++i) {
+    if (i > 0) json += ',';
+    json += jsonString(spec.headers[i].first) + ':' + jsonString(spec.headers[i].second);
+  }
+  json += "},\"body\":[";
+  for (size_t i = 0; i < spec.body.size(); ++i) {
+    if (i > 0) json += ',';
+    json += std::to_string(static_cast<unsigned char>(spec.body[i]));
+  }
+  json += "]}";
+  MsgpackOut w;
+  w.map(4).str("statusCode").uint(200).str("status").str("OK").str("header").map(0).str("body").bin(json);
+  return w.take();
 }
 
 }  // namespace stratus::bench

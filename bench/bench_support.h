@@ -28,6 +28,11 @@ struct EngineFixture {
   std::shared_ptr<const engine::Module> test_actor;
   std::shared_ptr<const engine::Module> compute_actor;
   std::shared_ptr<const engine::Module> host_call_actor;  ///< bench/actors/host_call_actor.c
+  std::shared_ptr<const engine::Module> msgpack_actor;    ///< bench/actors/msgpack_actor.c + msgpack_doc.c
+  std::shared_ptr<const engine::Module> http_echo_actor;  ///< bench/actors/http_echo.c
+  /// Wall-clock ns of the fixture's own (first in this process) compile of test_actor.wasm: for aot that is
+  /// wasm2c + the C compiler, which later compiles of the same bytes skip (the engine caches the library).
+  double test_actor_first_compile_ns = 0;
 };
 
 /// The fixture of backend `engine_name` (owned by this module, valid until exit), or the error of creating the
@@ -68,5 +73,14 @@ uint64_t loadU64le(const Bytes& bytes);
 /// Strings must be shorter than 256 bytes, the payload shorter than 65536.
 Bytes hostCallRequest(std::string_view binding, std::string_view ns, std::string_view operation,
                       const Bytes& payload);
+
+/// The HandleRequest payload of the echo benchmark: a realistic POST (curl-like headers, an ETag with quotes to
+/// escape, a small JSON body), encoded as the httpserver provider encodes a Request {method, path, queryString,
+/// header, body}.
+Bytes echoHttpRequest();
+/// The Response wasmCloud's Rust `echo` actor answers to echoHttpRequest(): {statusCode: 200, status: "OK",
+/// header: {}, body: serde_json of {method, path, query_string, headers, body (an array of numbers)}}, headers in
+/// request order. Built here independently of bench/actors/http_echo.c, to check it.
+Bytes echoHttpResponse();
 
 }  // namespace stratus::bench

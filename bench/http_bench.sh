@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # HTTP requests/s and p50/p99 latency of the hello actor (bench/actors/http_hello.c) served by `stratus up` through
-# the httpserver provider, beside a bare Boost.Beast server (bench/bare_http_server.cc) that sends the same bytes,
-# both loaded by the same wrk command in the same run. See bench/README.md.
+# the httpserver provider, once per engine (`stratus up --engine <name>`), beside a bare Boost.Beast server
+# (bench/bare_http_server.cc) that sends the same bytes, all loaded by the same wrk command in the same run. See
+# bench/README.md.
 #
 #   bench/http_bench.sh <build dir> <results dir>
 #
-# The build dir must hold: tools/stratus/stratus, providers/httpserver.par.gz, actors/bench_http_hello.wasm and
-# bench/stratus_bare_http_server (bench/run.sh builds them).
+# The build dir must hold: tools/stratus/stratus, providers/httpserver.par.gz, actors/bench_http_hello.wasm,
+# bench/stratus_bare_http_server and bench/stratus_bench, which lists the engines (bench/run.sh builds them).
 # Environment: STRATUS_BENCH_HTTP_SECONDS (wrk duration per server, default 10), STRATUS_BENCH_HTTP_WARMUP (an
-# unreported wrk run before each measured one, default 2; 0 skips it).
-# Output: <results>/http.json, the raw wrk reports <results>/wrk_stratus.txt and wrk_bare_beast.txt, a table on
-# stdout. Exit status: 0 valid; 1 the benchmark could not run; 2 it ran but the result is invalid (wrong response,
-# non-2xx answers or socket errors during the run: http.json says which).
+# unreported wrk run before each measured one, default 2; 0 skips it), STRATUS_BENCH_HTTP_ENGINES (space-separated
+# engines to run; default: every engine `stratus_bench --stratus_list_engines` prints).
+# Output: <results>/http.json, the raw wrk reports <results>/wrk_stratus_<engine>.txt and wrk_bare_beast.txt, a
+# table on stdout. Exit status: 0 valid; 1 the benchmark could not run; 2 it ran but the result is invalid (an engine
+# did not start, a wrong response, non-2xx answers or socket errors during the run: http.json says which).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -33,6 +35,13 @@ bare="$build/bench/stratus_bare_http_server"
 for f in "$stratus" "$archive" "$actor_wasm" "$bare"; do
   [ -f "$f" ] || { echo "http_bench.sh: missing $f (bench/run.sh builds it)" >&2; exit 1; }
 done
+if [ -n "${STRATUS_BENCH_HTTP_ENGINES:-}" ]; then
+  read -r -a engines <<<"$STRATUS_BENCH_HTTP_ENGINES"
+else
+  [ -x "$build/bench/stratus_bench" ] || { echo "http_bench.sh: missing $build/bench/stratus_bench" >&2; exit 1; }
+  mapfile -t engines < <("$build/bench/stratus_bench" --stratus_list_engines)
+fi
+((${#engines[@]} > 0)) || { echo "http_bench.sh: no engine to run" >&2; exit 1; }
 
 if ! command -v wrk >/dev/null; then
   sudo=""
@@ -60,17 +69,18 @@ json_field() {  # json_field <field>: the field of the JSON object on stdin
   python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
-# wait_for_line <log> <text> <what>: waits until <text> appears in <log> while server_pid runs (60 s at most).
+# wait_for_line <log> <text> <what>: waits until <text> appears in <log> while server_pid runs (120 s at most: the
+# aot engine compiles the actor before the manifest is applied). Returns 1 (the log printed) when it does not.
 wait_for_line() {
   local log="$1" text="$2" what="$3"
-  for _ in $(seq 600); do
+  for _ in $(seq 1200); do
     grep -qF "$text" "$log" && return 0
     if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "$what exited before it was ready:"; cat "$log"; exit 1
+      echo "$what exited before it was ready:"; cat "$log"; return 1
     fi
     sleep 0.1
   done
-  echo "$what not ready after 60 s:"; cat "$log"; exit 1
+  echo "$what not ready after 120 s:"; cat "$log"; return 1
 }
 
 # stop_server <what>: SIGINT, then up to 20 s for a clean exit (SIGKILL after that, reported).
@@ -90,10 +100,11 @@ stop_server() {
   server_pid=""
 }
 
-# measure <name> <url>: one curl answer kept in $tmp/<name>.curl, a warm-up, then the measured wrk run.
+# measure <name> <url>: one curl answer kept in $tmp/<name>.curl, a warm-up, then the measured wrk run into
+# $results/wrk_<name>.txt. Returns 1 (no wrk report) when curl gets no answer.
 measure() {
   local name="$1" url="$2"
-  curl -si --max-time 10 "$url" >"$tmp/$name.curl" || { echo "curl $url failed"; exit 1; }
+  curl -si --max-time 10 "$url" >"$tmp/$name.curl" || { echo "curl $url failed"; rm -f "$tmp/$name.curl"; return 1; }
   echo "-- $name: curl -si $url"
   sed 's/^/   | /' "$tmp/$name.curl"
   echo
@@ -106,14 +117,18 @@ measure() {
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# --- stratus: the hello actor behind the httpserver provider, started from a manifest by `stratus up` ---
+# --- stratus: the hello actor behind the httpserver provider, started from a manifest by `stratus up`, per engine ---
 "$stratus" claims sign "$actor_wasm" -o "$tmp/http_hello_s.wasm" --name bench_http_hello \
   --cap wasmcloud:httpserver >"$tmp/sign.log"
 actor_key="$("$stratus" claims inspect "$tmp/http_hello_s.wasm" -o json | json_field subject)"
 provider_key="$("$stratus" par inspect "$archive" -o json | json_field subject)"
-stratus_port="$(free_port)"
-cat >"$tmp/manifest.yaml" <<EOF
-# Written by bench/http_bench.sh: the hello actor on 127.0.0.1:$stratus_port through the httpserver provider.
+: >"$tmp/startup.txt"
+for engine in "${engines[@]}"; do
+  name="stratus_$engine"
+  rm -f "$results/wrk_$name.txt"
+  port="$(free_port)"
+  cat >"$tmp/manifest_$engine.yaml" <<EOF
+# Written by bench/http_bench.sh: the hello actor on 127.0.0.1:$port through the httpserver provider.
 labels:
   bench: http
 actors:
@@ -125,50 +140,68 @@ links:
     contract_id: wasmcloud:httpserver
     provider_id: $provider_key
     values:
-      BIND: "127.0.0.1:$stratus_port"
+      BIND: "127.0.0.1:$port"
 EOF
-# A private provider cache, so the run neither depends on nor leaves anything in the user's cache.
-XDG_CACHE_HOME="$tmp/cache" "$stratus" up -m "$tmp/manifest.yaml" >"$tmp/stratus_up.log" 2>&1 &
-server_pid=$!
-wait_for_line "$tmp/stratus_up.log" "manifest applied" "stratus up"
-measure stratus "http://127.0.0.1:$stratus_port/"
-stop_server "stratus up"
-warnings="$(grep -ciE '\[(warning|error|critical)\]' "$tmp/stratus_up.log" || true)"
-if [ "$warnings" != 0 ]; then
-  echo "-- stratus up logged $warnings warning(s)/error(s); the first ones:"
-  grep -iE '\[(warning|error|critical)\]' "$tmp/stratus_up.log" | head -5
-fi
+  # A private cache per engine (providers, compiled code), so the run neither depends on nor leaves anything in the
+  # user's cache: an AOT engine compiles the actor during this start-up.
+  echo "-- $name: stratus up --engine $engine"
+  started="$(date +%s.%N)"
+  XDG_CACHE_HOME="$tmp/cache_$engine" "$stratus" up -m "$tmp/manifest_$engine.yaml" --engine "$engine" \
+    >"$tmp/$name.log" 2>&1 &
+  server_pid=$!
+  if wait_for_line "$tmp/$name.log" "manifest applied" "stratus up --engine $engine"; then
+    echo "$engine $(python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.2f}")' "$started")" \
+      >>"$tmp/startup.txt"
+    measure "$name" "http://127.0.0.1:$port/" || true
+    stop_server "stratus up --engine $engine"
+  else
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+  warnings="$(grep -ciE '\[(warning|error|critical)\]' "$tmp/$name.log" || true)"
+  if [ "$warnings" != 0 ]; then
+    echo "-- stratus up --engine $engine logged $warnings warning(s)/error(s); the first ones:"
+    grep -iE '\[(warning|error|critical)\]' "$tmp/$name.log" | head -5
+  fi
+done
 
 # --- bare Boost.Beast: the same bytes, no actor ---
 bare_port="$(free_port)"
 "$bare" "$bare_port" 2 127.0.0.1 >"$tmp/bare.log" 2>&1 &
 server_pid=$!
-wait_for_line "$tmp/bare.log" "listening on" "stratus_bare_http_server"
-measure bare_beast "http://127.0.0.1:$bare_port/"
+wait_for_line "$tmp/bare.log" "listening on" "stratus_bare_http_server" || exit 1
+measure bare_beast "http://127.0.0.1:$bare_port/" || exit 1
 stop_server "stratus_bare_http_server"
 
 # --- the result ---
-same_bytes=true
-if ! cmp -s "$tmp/stratus.curl" "$tmp/bare_beast.curl"; then
-  same_bytes=false
-  echo "-- the two servers answered different bytes (cat -A; < stratus, > bare Beast):"
-  diff <(cat -A "$tmp/stratus.curl") <(cat -A "$tmp/bare_beast.curl") || true
-fi
+for engine in "${engines[@]}"; do
+  if [ -f "$tmp/stratus_$engine.curl" ] && ! cmp -s "$tmp/stratus_$engine.curl" "$tmp/bare_beast.curl"; then
+    echo "-- stratus $engine and bare Beast answered different bytes (cat -A; < stratus, > bare Beast):"
+    diff <(cat -A "$tmp/stratus_$engine.curl") <(cat -A "$tmp/bare_beast.curl") || true
+  fi
+done
 
-python3 - "$results" "$same_bytes" "$tmp/stratus.curl" "$seconds" "$wrk_threads" "$wrk_connections" \
-  "$load_before" "$(nproc)" <<'EOF'
+python3 - "$results" "$tmp" "$seconds" "$wrk_threads" "$wrk_connections" "$load_before" "$(nproc)" \
+  "${engines[@]}" <<'PYTHON'
 import json
+import os
 import re
 import sys
 
-results, same_bytes, stratus_curl, seconds, threads, connections, load_before, cores = sys.argv[1:]
+results, tmp, seconds, threads, connections, load_before, cores = sys.argv[1:8]
+engines = sys.argv[8:]
 TO_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 
 
 def parse_wrk(path):
     """The figures of one `wrk --latency` report, with every problem wrk reported."""
-    text = open(path, encoding="utf-8").read()
     out = {"rps": None, "p50_ms": None, "p99_ms": None, "requests": None, "non_2xx": 0, "socket_errors": None}
+    if not os.path.exists(path):
+        out["valid"] = False
+        out["problems"] = ["did not start or did not answer (no wrk report; see the output above)"]
+        return out
+    text = open(path, encoding="utf-8").read()
     problems = []
     m = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
     if m:
@@ -199,28 +232,59 @@ def parse_wrk(path):
     return out
 
 
-servers = {name: parse_wrk(f"{results}/wrk_{name}.txt") for name in ("stratus", "bare_beast")}
-problems = [f"{name}: {p}" for name, s in servers.items() for p in s["problems"]]
-reply = open(stratus_curl, "rb").read()
-if not reply.startswith(b"HTTP/1.1 200 ") or not reply.endswith(b"\r\n\r\nHello from stratus\n"):
-    problems.append("stratus did not answer 200 with the body 'Hello from stratus\\n'")
-if same_bytes != "true":
-    problems.append("the two servers' responses differ (headers or body)")
+def read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+startup = {}
+with open(f"{tmp}/startup.txt", encoding="utf-8") as f:
+    for line in f:
+        engine, secs = line.split()
+        startup[engine] = float(secs)
+
+bare = parse_wrk(f"{results}/wrk_bare_beast.txt")
+bare_reply = read(f"{tmp}/bare_beast.curl")
+servers = {}
+same_bytes = {}
+for e in engines:
+    s = parse_wrk(f"{results}/wrk_stratus_{e}.txt")
+    s["startup_s"] = startup.get(e)
+    reply = read(f"{tmp}/stratus_{e}.curl")
+    if reply is not None:
+        if not reply.startswith(b"HTTP/1.1 200 ") or not reply.endswith(b"\r\n\r\nHello from stratus\n"):
+            s["problems"].append("did not answer 200 with the body 'Hello from stratus\\n'")
+        same_bytes[e] = reply == bare_reply
+        if not same_bytes[e]:
+            s["problems"].append("its response differs from bare Beast's (headers or body)")
+    s["valid"] = not s["problems"]
+    servers[e] = s
+
+problems = [f"stratus {e}: {p}" for e, s in servers.items() for p in s["problems"]]
+problems += [f"bare Beast: {p}" for p in bare["problems"]]
 valid = not problems
 
 
-def ratio(key):
-    a, b = servers["stratus"][key], servers["bare_beast"][key]
-    return a / b if valid and a and b else None
+def ratio(a, b, key):
+    """a[key] / b[key] when both results are valid."""
+    return a[key] / b[key] if a["valid"] and b["valid"] and a[key] and b[key] else None
 
 
+def ratios(a, b):
+    return {"rps": ratio(a, b, "rps"), "p50": ratio(a, b, "p50_ms"), "p99": ratio(a, b, "p99_ms")}
+
+
+base = engines[0]
 report = {
-    "stratus": servers["stratus"],
-    "bare_beast": servers["bare_beast"],
-    "ratio_rps": ratio("rps"),
-    "ratio_p50": ratio("p50_ms"),
-    "ratio_p99": ratio("p99_ms"),
-    "same_response_bytes": same_bytes == "true",
+    "engines": engines,
+    "stratus": servers,
+    "bare_beast": bare,
+    "ratios_to_bare": {e: ratios(s, bare) for e, s in servers.items()},
+    "base_engine": base,
+    "ratios_to_base_engine": {e: ratios(servers[e], servers[base]) for e in engines[1:]},
+    "same_response_bytes": same_bytes,
     "valid": valid,
     "problems": problems,
     "config": {"wrk": f"-t{threads} -c{connections} -d{seconds}s --latency", "duration_s": float(seconds),
@@ -237,16 +301,19 @@ def num(value, fmt):
 
 
 print(f"== HTTP hello, wrk -t{threads} -c{connections} -d{seconds}s ({cores} cores, load before {load_before})")
-print(f"  {'server':<28} {'requests/s':>12} {'p50':>10} {'p99':>10}")
-for name, label in (("stratus", "stratus (actor, httpserver)"), ("bare_beast", "bare Boost.Beast")):
-    s = servers[name]
-    mark = "" if s["valid"] else "   INVALID"
-    print(f"  {label:<28} {num(s['rps'], '.0f'):>12} {num(s['p50_ms'], '.3f') + ' ms':>10} "
-          f"{num(s['p99_ms'], '.3f') + ' ms':>10}{mark}")
-print(f"  {'ratio stratus / bare':<28} {num(report['ratio_rps'], '.3f'):>12} {num(report['ratio_p50'], '.2f'):>10} "
-      f"{num(report['ratio_p99'], '.2f'):>10}")
+print(f"  {'server':<36} {'requests/s':>11} {'p50':>10} {'p99':>10} {'rps/bare':>9} {'start-up':>9}")
+rows = [(f"stratus {e} (actor, httpserver)", servers[e], report["ratios_to_bare"][e]["rps"]) for e in engines]
+rows.append(("bare Boost.Beast", bare, None))
+for label, s, r in rows:
+    start = s.get("startup_s")
+    print(f"  {label:<36} {num(s['rps'], '.0f'):>11} {num(s['p50_ms'], '.3f') + ' ms':>10} "
+          f"{num(s['p99_ms'], '.3f') + ' ms':>10} {num(r, '.3f'):>9} "
+          f"{'' if start is None else num(start, '.1f') + ' s':>9}{'' if s['valid'] else '   INVALID'}")
+for e, r in report["ratios_to_base_engine"].items():
+    print(f"  {'ratio ' + e + ' / ' + base:<36} {num(r['rps'], '.2f'):>11} {num(r['p50'], '.2f'):>10} "
+          f"{num(r['p99'], '.2f'):>10}")
 for p in problems:
     print(f"  INVALID: {p}")
 print(f"  written: {results}/http.json")
 sys.exit(0 if valid else 2)
-EOF
+PYTHON

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Builds stratus_bench (Release, build-bench/), runs it, runs the same Echo round trip on @wapc/host (Node/V8), runs
-# the HTTP benchmark (http_bench.sh: the hello actor behind the httpserver provider beside a bare Boost.Beast server,
-# under wrk), and prints a summary of the figures and ratios of this one run. See bench/README.md.
+# Builds stratus_bench (Release, build-bench/), runs it, runs the same Echo round trip and the same HTTP echo actor
+# HandleRequest on @wapc/host (Node/V8), runs the HTTP benchmark (http_bench.sh: the hello actor behind the httpserver
+# provider, once per engine, beside a bare Boost.Beast server, under wrk), the key-value and NATS benchmarks, and
+# prints a summary of the figures and ratios of this one run. See bench/README.md.
 #
 #   bench/run.sh [stratus_bench flags...]      e.g. bench/run.sh --benchmark_filter=roundtrip
 #
-# Environment: STRATUS_BENCH_JOBS (ninja -j, default 2), STRATUS_BENCH_NODE_CALLS (@wapc/host calls, default 200000),
-# STRATUS_BENCH_HTTP (0 skips the HTTP benchmark), STRATUS_BENCH_HTTP_SECONDS (wrk duration per server, default 10),
+# Environment: STRATUS_BENCH_JOBS (ninja -j, default 2), STRATUS_BENCH_NODE_CALLS (@wapc/host calls per run, default
+# 200000), STRATUS_BENCH_HTTP (0 skips the HTTP benchmark), STRATUS_BENCH_HTTP_SECONDS (wrk duration per server,
+# default 10), STRATUS_BENCH_HTTP_ENGINES (engines of the HTTP benchmark, default all),
 # STRATUS_BENCH_KV (0 skips the key-value benchmark), STRATUS_BENCH_KV_OPS (operations per kv measurement, 200000).
-# Output: bench/results/latest.json (Google Benchmark JSON), bench/results/http.json (+ the raw wrk reports),
-# bench/results/kv.json + kv.txt (kv_bench.sh), bench/results/summary.txt; the console table on stdout. Exits
-# non-zero when a benchmark failed or is invalid.
+# Output: bench/results/latest.json (Google Benchmark JSON), bench/results/node.json (@wapc/host figures) with
+# echo_request.bin + echo_response.bin (the echo actor's request and expected response), bench/results/http.json (+
+# the raw wrk reports), bench/results/kv.json + kv.txt (kv_bench.sh), bench/results/summary.txt; the console table
+# on stdout. Exits non-zero when a benchmark failed or is invalid.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-bench"
@@ -35,13 +38,52 @@ ninja -C "$build" -j "$jobs" "${targets[@]}"
 
 mkdir -p "$results"
 echo "== stratus_bench"
-"$build/bench/stratus_bench" --benchmark_out="$results/latest.json" --benchmark_out_format=json "$@"
+# An empty, private cache directory (removed afterwards): compiled aot code is neither taken from nor left in the
+# user's cache, so first_compile_ns is a cold compile.
+bench_cache="$(mktemp -d)"
+bench_status=0
+XDG_CACHE_HOME="$bench_cache" "$build/bench/stratus_bench" --benchmark_out="$results/latest.json" \
+  --benchmark_out_format=json "$@" || bench_status=$?
+rm -rf "$bench_cache"
+[ "$bench_status" -eq 0 ] || { echo "stratus_bench exited with status $bench_status"; exit 1; }
 
-# The same round trip on the reference waPC host: test_actor's Echo with the same 64 bytes on one instance. Three
-# runs, the median kept: V8's tier-up and GC make single runs vary more than stratus_bench's figures.
-echo "== @wapc/host (Node/V8): Echo 64 B on test_actor.wasm, 3 runs of $node_calls calls"
-node_ns=""
+# The same calls on the reference waPC host, one instance each: test_actor's Echo with the same 64 bytes, and the
+# HTTP echo actor's HandleRequest with the same request bytes (stratus_bench writes them and the expected response).
+# Three runs each, the median kept: V8's tier-up and GC make single runs vary more than stratus_bench's figures.
 node_call="$root/tests/compat/wapc_node_call.mjs"
+# node_median <label> <module> <operation> <payload> <expected result>: sets node_runs (space-separated) and node_ns
+# (empty when a run failed or answered a wrong result).
+node_median() {
+  local label="$1" module="$2" op="$3" payload="$4" expected="$5" err runs=()
+  node_runs="" node_ns=""
+  echo "-- $label: 3 runs of $node_calls calls"
+  err="$(mktemp)"
+  for _ in 1 2 3; do
+    if node "$node_call" "$module" "$op" "$payload" --repeat "$node_calls" --expect "$expected" >/dev/null 2>"$err"
+    then
+      runs+=("$(sed -n 's/^mean_ns_per_call=\([0-9.]*\).*/\1/p' "$err")")
+    else
+      echo "node peer failed or answered a wrong result:"; cat "$err"; runs=(); break
+    fi
+  done
+  rm -f "$err"
+  if ((${#runs[@]} == 3)); then
+    node_runs="${runs[*]}"
+    node_ns="$(printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p)"
+    echo "mean_ns_per_call per run: $node_runs -> median $node_ns"
+  fi
+}
+# node_entry <median ns> <runs> <what>: one figure of node.json (null when not measured).
+node_entry() {
+  python3 -c '
+import json, sys
+ns, runs, calls, what = sys.argv[1:]
+print(json.dumps({"ns": float(ns), "runs_ns": [float(r) for r in runs.split()], "calls": int(calls), "what": what}
+                 if ns else None))' "$1" "$2" "$node_calls" "$3"
+}
+
+echo "== @wapc/host (Node/V8): the same calls as stratus_bench"
+rm -f "$results/node.json"
 if command -v node >/dev/null && [ -d "$root/tests/compat/node_modules/@wapc/host" ]; then
   # The payload stratus_bench echoes (bench_support.cc patternBytes(64, 1)).
   payload_hex="$(python3 -c '
@@ -51,31 +93,30 @@ for _ in range(64):
     x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
     out.append(x >> 24)
 print(out.hex())')"
-  node_err="$(mktemp)"
-  runs=()
-  for _ in 1 2 3; do
-    if node_out="$(node "$node_call" "$build/actors/test_actor.wasm" Echo "$payload_hex" --repeat "$node_calls" \
-        2>"$node_err")" && [ "$node_out" = "$payload_hex" ]; then
-      runs+=("$(sed -n 's/^mean_ns_per_call=\([0-9.]*\).*/\1/p' "$node_err")")
-    else
-      echo "node peer failed or echoed wrong bytes:"; cat "$node_err"; runs=(); break
-    fi
-  done
-  rm -f "$node_err"
-  if ((${#runs[@]} == 3)); then
-    node_ns="$(printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p)"
-    echo "mean_ns_per_call per run: ${runs[*]} -> median $node_ns"
-  fi
+  node_median "Echo 64 B on test_actor.wasm" "$build/actors/test_actor.wasm" Echo "$payload_hex" "$payload_hex"
+  echo64_ns="$node_ns" echo64_runs="$node_runs"
+  "$build/bench/stratus_bench" --stratus_write_echo_fixture="$results"
+  node_median "HandleRequest on bench_http_echo.wasm ($(stat -c %s "$results/echo_request.bin") B request)" \
+    "$build/actors/bench_http_echo.wasm" HandleRequest "@$results/echo_request.bin" "@$results/echo_response.bin"
+  http_echo_ns="$node_ns" http_echo_runs="$node_runs"
+  wapc_version="$(cd "$root/tests/compat" && node -p 'require("@wapc/host/package.json").version')"
+  cat >"$results/node.json" <<EOF
+{
+  "host": "@wapc/host $wapc_version on node $(node --version)",
+  "echo64": $(node_entry "$echo64_ns" "$echo64_runs" "test_actor.wasm Echo, 64 bytes (patternBytes(64, 1))"),
+  "http_echo": $(node_entry "$http_echo_ns" "$http_echo_runs" "bench_http_echo.wasm HandleRequest of echo_request.bin")
+}
+EOF
 else
   echo "skipped: node or tests/compat/node_modules missing (scripts/install-deps.sh --test installs them)"
 fi
 
-# HTTP: the same wrk load on stratus (hello actor via httpserver) and on a bare Boost.Beast server, one after the
-# other. http_bench.sh writes http.json even when the run is invalid (the summary then says why).
+# HTTP: the same wrk load on stratus (hello actor via httpserver), once per engine, and on a bare Boost.Beast server,
+# one after the other. http_bench.sh writes http.json even when the run is invalid (the summary then says why).
 http_status=0
-rm -f "$results/http.json"
+rm -f "$results/http.json" "$results"/wrk_*.txt
 if [ "$http" != 0 ]; then
-  echo "== HTTP: hello actor through httpserver vs bare Boost.Beast (wrk)"
+  echo "== HTTP: hello actor through httpserver, per engine, vs bare Boost.Beast (wrk)"
   "$root/bench/http_bench.sh" "$build" "$results" || http_status=$?
 else
   echo "== HTTP: skipped (STRATUS_BENCH_HTTP=0)"
@@ -93,7 +134,7 @@ fi
 
 echo "== summary (ratios from this run only; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 summary_args=("$results/latest.json")
-[ -n "$node_ns" ] && summary_args+=(--node-echo-ns "$node_ns")
+[ -f "$results/node.json" ] && summary_args+=(--node "$results/node.json")
 [ -f "$results/http.json" ] && summary_args+=(--http "$results/http.json")
 summary_status=0
 python3 "$root/bench/summarize.py" "${summary_args[@]}" | tee "$results/summary.txt" || summary_status=$?

@@ -1,15 +1,18 @@
-// stratus_bench: waPC round trips, host calls, actor->provider calls, compile/instantiate cost, memory per instance
-// and compute kernels against native code, for every engine backend compiled in (see bench/README.md for how to
-// read the figures).
+// stratus_bench: waPC round trips, host calls, actor->provider calls, compile/instantiate cost, memory per instance,
+// an HTTP echo actor's HandleRequest and compute kernels (fib, sha256, msgpack encode/decode) against the same C
+// code run natively, for every engine backend compiled in (see bench/README.md for how to read the figures).
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "bench_support.h"
 #include "compute.h"
+#include "msgpack_doc.h"
 #include "stratus/capability/native_provider.h"
 #include "stratus/claims/nkeys.h"
 #include "stratus/host/host.h"
@@ -22,6 +25,7 @@ namespace {
 constexpr size_t kEchoPayloadBytes = 64;
 constexpr uint32_t kFibN = 25;
 constexpr size_t kShaInputBytes = size_t{1} << 20;
+constexpr uint32_t kMsgpackIterations = 200;
 constexpr int kInstancesPerMemoryRun = 50;
 constexpr const char* kDefaultMinTime = "--benchmark_min_time=0.3";
 
@@ -31,6 +35,7 @@ std::string hostCallKey(const std::string& engine_name) { return "host_call/loop
 const std::string kHostToProviderKey = "BM_HostToProvider";
 const std::string kNativeFibKey = "compute_fib25/native";
 const std::string kNativeShaKey = "compute_sha256_1MiB/native";
+const std::string kNativeMsgpackKey = "compute_msgpack_x200/native";
 
 void skip(benchmark::State& state, const std::string& what, const Error& error) {
   state.SkipWithError((what + ": " + error.toString()).c_str());
@@ -75,6 +80,7 @@ void benchCompile(benchmark::State& state, const std::string& engine_name) {
     benchmark::DoNotOptimize(module->get());
   }
   state.counters["wasm_bytes"] = static_cast<double>(fx->test_actor_wasm.size());
+  state.counters["first_compile_ns"] = fx->test_actor_first_compile_ns;
 }
 
 void benchInstantiate(benchmark::State& state, const std::string& engine_name) {
@@ -202,6 +208,30 @@ void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
     state.counters["overhead_ns"] = ns - *baseline;
     state.counters["ratio_to_wapc"] = ns / *baseline;
   }
+}
+
+// bench_http_echo (actors/http_echo.c, a C stand-in for wasmCloud's Rust echo actor): HandleRequest of the same
+// request bytes through a WapcInstance. The guest decodes the whole Request, writes the JSON echo and encodes the
+// Response; run.sh times the same call on @wapc/host for the node/engine ratio.
+void benchHttpEcho(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  auto instance = wapc::WapcInstance::create(fx->http_echo_actor, {});
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  const Bytes request = echoHttpRequest();
+  const Bytes response = echoHttpResponse();
+  if (!checkCall(state, **instance, "HandleRequest", request, response)) return;
+
+  for (auto _ : state) {
+    auto result = (*instance)->call("HandleRequest", request);
+    if (!result) {
+      skip(state, "HandleRequest", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  state.counters["request_bytes"] = static_cast<double>(request.size());
+  state.counters["response_bytes"] = static_cast<double>(response.size());
 }
 
 // --- actor -> host calls ----------------------------------------------------------------------------------------
@@ -496,6 +526,51 @@ void benchActorSha256(benchmark::State& state, const std::string& engine_name) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kShaInputBytes));
 }
 
+// The msgpack workload (actors/msgpack_doc.c): kMsgpackIterations encode + decode rounds of a ~1 KB nested
+// document with the SDK's writer and reader, natively and in bench_msgpack_actor.
+Bytes nativeMsgpack() {
+  uint32_t iterations = kMsgpackIterations;
+  benchmark::DoNotOptimize(iterations);
+  stratus_msgpack_result result{};
+  if (!stratus_msgpack_workload(iterations, &result)) return {};
+  Bytes out(12);
+  for (int i = 0; i < 4; ++i) out[static_cast<size_t>(i)] = static_cast<uint8_t>(result.doc_bytes >> (8 * i));
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(4 + i)] = static_cast<uint8_t>(result.checksum >> (8 * i));
+  return out;
+}
+
+void benchNativeMsgpack(benchmark::State& state) {
+  if (nativeMsgpack().empty()) return state.SkipWithError("the native msgpack workload failed");
+  const auto start = Clock::now();
+  for (auto _ : state) benchmark::DoNotOptimize(nativeMsgpack());
+  recordNs(kNativeMsgpackKey, nsPerIteration(start, state));
+}
+
+void benchActorMsgpack(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  auto instance = wapc::WapcInstance::create(fx->msgpack_actor, {});
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  const Bytes expected = nativeMsgpack();
+  if (expected.empty()) return state.SkipWithError("the native msgpack workload failed");
+  const Bytes arg = u32le(kMsgpackIterations);
+  if (!checkCall(state, **instance, "Msgpack", arg, expected)) return;
+
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = (*instance)->call("Msgpack", arg);
+    if (!result) {
+      skip(state, "Msgpack", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  const double ns = nsPerIteration(start, state);
+  const double native = recordedNsOrMeasure(kNativeMsgpackKey, [] { benchmark::DoNotOptimize(nativeMsgpack()); });
+  state.counters["ratio_to_native"] = ns / native;
+  state.counters["doc_bytes"] = static_cast<double>(loadU64le(expected) & 0xFFFFFFFFu);
+}
+
 // --- registration -----------------------------------------------------------------------------------------------
 
 // Wall-clock time throughout: the figures recorded for ratios are wall-clock too.
@@ -532,6 +607,7 @@ void registerAll(const std::vector<std::string>& engines) {
     add("host_call/test_actor_op/" + e, [e](benchmark::State& s) { benchHostCallOp(s, e); })->Unit(kNanosecond);
     add("host_call/loop_x100/" + e, [e](benchmark::State& s) { benchHostCallLoop(s, e); })->Unit(kMicrosecond);
     add("BM_ActorToProvider/" + e, [e](benchmark::State& s) { benchActorToProvider(s, e); })->Unit(kMicrosecond);
+    add("http_echo/wapc/" + e, [e](benchmark::State& s) { benchHttpEcho(s, e); })->Unit(kMicrosecond);
   }
   add(kNativeFibKey, benchNativeFib)->Unit(kMicrosecond);
   for (const std::string& e : engines) {
@@ -542,12 +618,49 @@ void registerAll(const std::vector<std::string>& engines) {
     add("compute_sha256_1MiB/actor/" + e, [e](benchmark::State& s) { benchActorSha256(s, e); })
         ->Unit(kMillisecond);
   }
+  add(kNativeMsgpackKey, benchNativeMsgpack)->Unit(kMicrosecond);
+  for (const std::string& e : engines) {
+    add("compute_msgpack_x200/actor/" + e, [e](benchmark::State& s) { benchActorMsgpack(s, e); })
+        ->Unit(kMillisecond);
+  }
+}
+
+// Options of this program itself, handled before Google Benchmark sees the command line; each makes it print or
+// write something and exit instead of running benchmarks (bench/run.sh and http_bench.sh use them).
+constexpr std::string_view kListEnginesFlag = "--stratus_list_engines";
+constexpr std::string_view kEchoFixtureFlag = "--stratus_write_echo_fixture=";
+
+// Writes <dir>/echo_request.bin and <dir>/echo_response.bin: the HandleRequest payload of http_echo/wapc and the
+// response expected, so run.sh can make the same call on @wapc/host and check its answer.
+int writeEchoFixture(const std::string& dir) {
+  for (const auto& [name, bytes] : {std::pair{"echo_request.bin", echoHttpRequest()},
+                                    std::pair{"echo_response.bin", echoHttpResponse()}}) {
+    const std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) {
+      std::cerr << "cannot write " << path << "\n";
+      return 1;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
 }  // namespace stratus::bench
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == stratus::bench::kListEnginesFlag) {
+      for (const auto& e : stratus::engine::availableEngines()) std::cout << e << "\n";
+      return 0;
+    }
+    if (arg.starts_with(stratus::bench::kEchoFixtureFlag)) {
+      return stratus::bench::writeEchoFixture(std::string(arg.substr(stratus::bench::kEchoFixtureFlag.size())));
+    }
+  }
+
   // The host logs actor start/stop at info level; keep the console table readable.
   spdlog::set_level(spdlog::level::warn);
 

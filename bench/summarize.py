@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
-"""Prints the summary of one stratus_bench run: each headline figure and the ratios, all from the same run.
+"""Prints the summary of one benchmark run: each headline figure and the ratios, all from the same run.
 
-usage: summarize.py <stratus_bench JSON> [--node-echo-ns NS] [--http HTTP_JSON] [--engine NAME ...]
+usage: summarize.py <stratus_bench JSON> [--node NODE_JSON] [--node-echo-ns NS] [--node-http-echo-ns NS]
+                    [--http HTTP_JSON] [--engine NAME ...]
 
---node-echo-ns is the mean ns per call of the same Echo 64-byte round trip on @wapc/host (Node/V8), measured by
-run.sh right after stratus_bench. --http is the http.json http_bench.sh writes (the hello actor through the
-httpserver provider beside a bare Boost.Beast server, under wrk). Without --engine every engine found in the JSON
-context is summarised. Exits 1 when a benchmark failed or the HTTP result is invalid.
+--node is the node.json run.sh writes: the mean ns per call of the same calls on @wapc/host (Node/V8), measured right
+after stratus_bench: test_actor's Echo 64 B and bench_http_echo's HandleRequest. --node-echo-ns and
+--node-http-echo-ns give those figures by hand instead (they win over --node). --http is the http.json
+http_bench.sh writes (the hello actor through the httpserver provider per engine beside a bare Boost.Beast server,
+under wrk). Without --engine every engine found in the JSON context is summarised; the first is the base the others
+are compared with. Exits 1 when a benchmark failed or the HTTP result is invalid.
 """
 import argparse
 import json
 import sys
 
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+# The project's target for the aot engine against @wapc/host on the echo actor.
+AOT_TARGET_OVER_NODE = 5.0
 
 
 def load_runs(path):
@@ -63,35 +68,77 @@ def fmt_bytes(value):
 
 
 def fmt_ratio(value):
-    return "n/a" if value is None else f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
-
-
-def fmt_in_ns(value):
-    """Always in ns (the per-call figures are compared in ns)."""
-    return "n/a" if value is None else f"{value:,.0f} ns"
+    if value is None:
+        return "n/a"
+    if 0 < abs(value) < 0.1:
+        return f"{value:.2g}x"
+    return f"{value:.0f}x" if value >= 100 else f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
 
 
 def fmt_ms(value):
     return "n/a" if value is None else f"{value:.3f} ms"
 
 
-def print_http(path, row):
+def div(a, b):
+    return a / b if a is not None and b else None
+
+
+def row(label, value, note=""):
+    print(f"  {label:<56} {value:>21}  {note}".rstrip())
+
+
+def load_node(args):
+    """The @wapc/host figures: {"echo64": ns, "http_echo": ns} (None when not measured)."""
+    node = {"echo64": None, "http_echo": None}
+    if args.node:
+        with open(args.node, encoding="utf-8") as f:
+            data = json.load(f)
+        for key in node:
+            node[key] = (data.get(key) or {}).get("ns")
+    if args.node_echo_ns:
+        node["echo64"] = args.node_echo_ns
+    if args.node_http_echo_ns:
+        node["http_echo"] = args.node_http_echo_ns
+    return node
+
+
+def print_http(path, engines):
     """The HTTP figures of http_bench.sh; returns the reasons the result is invalid (empty when valid)."""
     with open(path, encoding="utf-8") as f:
         http = json.load(f)
     config = http.get("config", {})
-    print(f"HTTP hello (wrk {config.get('wrk', '?')}; load before: {config.get('load_before', '?')})")
-    for key, label in (("stratus", "stratus: hello actor via httpserver"),
-                       ("bare_beast", "bare Boost.Beast, same response bytes")):
-        server = http.get(key) or {}
+    print(f"HTTP hello actor through the httpserver provider, per engine, beside a bare Boost.Beast server "
+          f"(wrk {config.get('wrk', '?')}; load before: {config.get('load_before', '?')})")
+    if "engines" in http:
+        servers = http.get("stratus") or {}
+        ratios = http.get("ratios_to_bare") or {}
+        names = http["engines"]
+    else:  # a run from before the per-engine HTTP benchmark: one stratus server, the default engine
+        servers = {"default engine": http.get("stratus") or {}}
+        ratios = {"default engine": {"rps": http.get("ratio_rps"), "p50": http.get("ratio_p50"),
+                                     "p99": http.get("ratio_p99")}}
+        names = ["default engine"]
+
+    def server_row(label, server, note=""):
         rps = server.get("rps")
         row(label, "n/a" if rps is None else f"{rps:,.0f} req/s",
-            f"p50 {fmt_ms(server.get('p50_ms'))}, p99 {fmt_ms(server.get('p99_ms'))}"
+            f"p50 {fmt_ms(server.get('p50_ms'))}, p99 {fmt_ms(server.get('p99_ms'))}{note}"
             + ("" if server.get("valid") else "  INVALID"))
-    row("  ratio stratus / bare Beast, requests/s", fmt_ratio(http.get("ratio_rps")),
-        "(1 = the ceiling of the HTTP stack)")
-    row("  ratio stratus / bare Beast, p50 / p99",
-        f"{fmt_ratio(http.get('ratio_p50'))} / {fmt_ratio(http.get('ratio_p99'))}")
+
+    for e in names:
+        server = servers.get(e) or {}
+        start = server.get("startup_s")
+        server_row(f"stratus ({e}): hello actor via httpserver", server,
+                   "" if start is None else f", start-up {start:.1f} s")
+    server_row("bare Boost.Beast, same response bytes", http.get("bare_beast") or {})
+    for e in names:
+        r = ratios.get(e) or {}
+        row(f"  ratio stratus ({e}) / bare, requests/s", fmt_ratio(r.get("rps")),
+            f"p50 {fmt_ratio(r.get('p50'))}, p99 {fmt_ratio(r.get('p99'))}  (requests/s: 1 = the HTTP stack's ceiling)")
+    base = http.get("base_engine")
+    for e, r in (http.get("ratios_to_base_engine") or {}).items():
+        row(f"  ratio {e} / {base}, requests/s", fmt_ratio(r.get("rps")),
+            f"p50 {fmt_ratio(r.get('p50'))}, p99 {fmt_ratio(r.get('p99'))}")
     problems = list(http.get("problems", []))
     if not http.get("valid") and not problems:
         problems.append("marked invalid")
@@ -103,7 +150,9 @@ def print_http(path, row):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("json")
+    parser.add_argument("--node")
     parser.add_argument("--node-echo-ns", type=float)
+    parser.add_argument("--node-http-echo-ns", type=float)
     parser.add_argument("--http")
     parser.add_argument("--engine", action="append")
     args = parser.parse_args()
@@ -112,6 +161,7 @@ def main():
     engines = args.engine or [e for e in context.get("stratus_engines", "").split(",") if e]
     if not engines:
         sys.exit("summarize.py: no engine in the JSON context (stratus_engines)")
+    node = load_node(args)
 
     def get(name):
         run = runs.get(name)
@@ -125,62 +175,104 @@ def main():
         run = get(name)
         return run.get(key) if run else None
 
-    def row(label, value, note=""):
-        print(f"  {label:<50} {value:>21}  {note}".rstrip())
-
     failed = [name for name, run in runs.items() if "error" in run]
     for name in failed:
         print(f"  FAILED {name}: {runs[name]['error']}")
 
-    for e in engines:
-        print(f"engine {e}")
-        row("compile test_actor", fmt_ns(time_of(f"compile/test_actor/{e}")))
-        row("instantiate test_actor (create + destroy)", fmt_ns(time_of(f"instantiate/test_actor/{e}")))
-        mem = f"memory/test_actor_x50/{e}"
-        row("memory per instance (RSS growth)", fmt_bytes(counter(mem, "bytes_per_instance")),
-            f"malloc heap: {fmt_bytes(counter(mem, 'heap_bytes_per_instance'))}")
+    # --- the engines side by side -------------------------------------------------------------------------------
+    base, others = engines[0], engines[1:]
+    width = 12
+    label_width = 56
+    lines = [
+        # (label, figure of engine e, formatter)
+        ("compile test_actor (engine cache hit for aot)", lambda e: time_of(f"compile/test_actor/{e}"), fmt_ns),
+        ("  first compile in the process (aot: wasm2c + cc)",
+         lambda e: counter(f"compile/test_actor/{e}", "first_compile_ns"), fmt_ns),
+        ("new instance test_actor (create + destroy)", lambda e: time_of(f"instantiate/test_actor/{e}"), fmt_ns),
+        ("memory per instance (RSS growth)", lambda e: counter(f"memory/test_actor_x50/{e}", "bytes_per_instance"),
+         fmt_bytes),
+        ("memory per instance (malloc heap growth)",
+         lambda e: counter(f"memory/test_actor_x50/{e}", "heap_bytes_per_instance"), fmt_bytes),
+        ("host->actor Echo 64 B, WapcInstance", lambda e: time_of(f"roundtrip_echo64/wapc/{e}"), fmt_ns),
+        ("host->actor Echo 64 B, WapcInstance + host limits",
+         lambda e: time_of(f"roundtrip_echo64/wapc_host_limits/{e}"), fmt_ns),
+        ("host->actor Echo 64 B, Host::callActor", lambda e: time_of(f"roundtrip_echo64/host/{e}"), fmt_ns),
+        ("host->actor Noop 0 B (compute_actor)", lambda e: time_of(f"roundtrip_noop0/wapc/{e}"), fmt_ns),
+        ("actor->host call, per call (loop of 100)",
+         lambda e: counter(f"host_call/loop_x100/{e}", "ns_per_host_call"), fmt_ns),
+        ("HostCall op round trip (msgpack + 1 host call)", lambda e: time_of(f"host_call/test_actor_op/{e}"), fmt_ns),
+        ("actor->provider call, per call (full host)",
+         lambda e: counter(f"BM_ActorToProvider/{e}", "ns_per_host_call"), fmt_ns),
+        ("HTTP echo actor HandleRequest, WapcInstance", lambda e: time_of(f"http_echo/wapc/{e}"), fmt_ns),
+        ("fib(25)", lambda e: time_of(f"compute_fib25/actor/{e}"), fmt_ns),
+        ("sha256(1 MiB)", lambda e: time_of(f"compute_sha256_1MiB/actor/{e}"), fmt_ns),
+        ("msgpack encode+decode x200 (~1 KB document)", lambda e: time_of(f"compute_msgpack_x200/actor/{e}"),
+         fmt_ns),
+    ]
+    print(f"Engines side by side ({base} ÷ <engine>: how many times faster or smaller <engine> is than {base})")
+    header = f"  {'':<{label_width}}" + "".join(f"{e:>{width}}" for e in engines)
+    header += "".join(f"{base + ' ÷ ' + e:>{width + 2}}" for e in others)
+    print(header)
+    for label, figure, fmt in lines:
+        values = {e: figure(e) for e in engines}
+        line = f"  {label:<{label_width}}" + "".join(f"{fmt(values[e]):>{width}}" for e in engines)
+        line += "".join(f"{fmt_ratio(div(values[base], values[e])):>{width + 2}}" for e in others)
+        print(line)
+    print("  (differences below ~50 ns between small figures are noise; 'n/a': not run or failed)")
 
+    # --- the same C code natively ---------------------------------------------------------------------------------
+    print("Compute: the same C code in each engine against native (ratio engine / native; 1 = native speed)")
+    kernels = (("fib(25)", "compute_fib25"), ("sha256(1 MiB)", "compute_sha256_1MiB"),
+               ("msgpack encode+decode x200 (~1 KB document)", "compute_msgpack_x200"))
+    for label, key in kernels:
+        row(f"{label}, native", fmt_ns(time_of(f"{key}/native")))
+        for e in engines:
+            run = f"{key}/actor/{e}"
+            row(f"  {e}", fmt_ns(time_of(run)), f"ratio to native: {fmt_ratio(counter(run, 'ratio_to_native'))}")
+
+    # --- against @wapc/host ---------------------------------------------------------------------------------------
+    print("Against @wapc/host on Node (V8), same module and payload (ratio node / stratus; > 1: stratus faster)")
+    row("Echo 64 B (test_actor), @wapc/host", fmt_ns(node["echo64"]),
+        "" if node["echo64"] else "(node peer not run)")
+    for e in engines:
+        wapc = time_of(f"roundtrip_echo64/wapc/{e}")
+        host = time_of(f"roundtrip_echo64/host/{e}")
+        row(f"  {e}: WapcInstance / Host::callActor", f"{fmt_ns(wapc)} / {fmt_ns(host)}",
+            f"node / stratus: {fmt_ratio(div(node['echo64'], wapc))} / {fmt_ratio(div(node['echo64'], host))}")
+    echo = next((get(f"http_echo/wapc/{e}") for e in engines if get(f"http_echo/wapc/{e}")), None)
+    sizes = f"{echo['request_bytes']:.0f} B request, {echo['response_bytes']:.0f} B response" if echo else ""
+    row("HTTP echo actor HandleRequest, @wapc/host", fmt_ns(node["http_echo"]),
+        sizes if node["http_echo"] else "(node peer not run)")
+    for e in engines:
+        t = time_of(f"http_echo/wapc/{e}")
+        speedup = div(node["http_echo"], t)
+        note = f"node / {e}: {fmt_ratio(speedup)}"
+        if e == "aot" and speedup is not None:
+            note += f"  (target >= {AOT_TARGET_OVER_NODE:.0f}x: {'met' if speedup >= AOT_TARGET_OVER_NODE else 'NOT met'})"
+        row(f"  {e}: WapcInstance", fmt_ns(t), note)
+    print("  The echo actor is bench/actors/http_echo.c, a C stand-in for wasmCloud's Rust `echo` example actor (same")
+    print("  work: decode the whole Request, JSON-echo method/path/query/headers/body, encode the Response). The real")
+    print("  Rust actor cannot be built here (no wasm32 Rust target, no crates.io); its code is larger and slower.")
+
+    # --- what the host adds ---------------------------------------------------------------------------------------
+    print("Host and provider overheads")
+    h2p = time_of("BM_HostToProvider")
+    row("host->provider call (NativeProvider::call, C ABI)", fmt_ns(h2p))
+    for e in engines:
         wapc = time_of(f"roundtrip_echo64/wapc/{e}")
         host = time_of(f"roundtrip_echo64/host/{e}")
         limits = time_of(f"roundtrip_echo64/wapc_host_limits/{e}")
-        row("round trip Echo 64 B, WapcInstance", fmt_ns(wapc))
-        row("round trip Echo 64 B, WapcInstance + host limits", fmt_ns(limits),
-            f"deadline/memory cap cost: {fmt_ns(limits - wapc) if limits and wapc else 'n/a'}")
-        row("round trip Echo 64 B, Host::callActor", fmt_ns(host),
-            f"host overhead: {fmt_ns(host - wapc) if host and wapc else 'n/a'}")
-        row("round trip Noop 0 B (compute_actor)", fmt_ns(time_of(f"roundtrip_noop0/wapc/{e}")))
-        if args.node_echo_ns:
-            row("round trip Echo 64 B, @wapc/host on Node (V8)", fmt_ns(args.node_echo_ns))
-            row("  ratio WapcInstance / @wapc/host", fmt_ratio(wapc / args.node_echo_ns if wapc else None),
-                "(> 1: stratus slower)")
-            row("  ratio Host::callActor / @wapc/host", fmt_ratio(host / args.node_echo_ns if host else None))
-        else:
-            row("round trip Echo 64 B, @wapc/host on Node (V8)", "n/a", "(node peer not run)")
+        a2p = counter(f"BM_ActorToProvider/{e}", "ns_per_host_call")
+        row(f"  {e}: Host::callActor - WapcInstance (Echo 64 B)",
+            fmt_ns(host - wapc) if host and wapc else "n/a",
+            f"deadline/memory cap: {fmt_ns(limits - wapc) if limits and wapc else 'n/a'}")
+        row(f"  {e}: actor->provider over a plain host-call handler",
+            fmt_ns(counter(f"BM_ActorToProvider/{e}", "over_wapc_handler_ns")),
+            f"actor->provider / host->provider: {fmt_ratio(div(a2p, h2p))}")
+        row(f"  {e}: HostCall op minus Echo of the same bytes",
+            fmt_ns(counter(f"host_call/test_actor_op/{e}", "op_minus_echo_ns")), "(guest msgpack + 1 host call)")
 
-        loop = f"host_call/loop_x100/{e}"
-        op = f"host_call/test_actor_op/{e}"
-        row("actor->host call, per call (loop of 100)", fmt_ns(counter(loop, "ns_per_host_call")))
-        row("HostCall op round trip (test_actor)", fmt_ns(time_of(op)),
-            f"minus Echo of the same bytes: {fmt_ns(counter(op, 'op_minus_echo_ns'))}")
-
-        a2p = f"BM_ActorToProvider/{e}"
-        a2p_ns = counter(a2p, "ns_per_host_call")
-        h2p_ns = time_of("BM_HostToProvider")
-        row("actor->provider call, per call (Ping 64 B, full host)", fmt_in_ns(a2p_ns),
-            f"over a plain waPC host-call handler: {fmt_in_ns(counter(a2p, 'over_wapc_handler_ns'))}")
-        row("host->provider call (NativeProvider::call, C ABI)", fmt_in_ns(h2p_ns),
-            f"actor->provider / host->provider: {fmt_ratio(a2p_ns / h2p_ns if a2p_ns and h2p_ns else None)}")
-
-        fib_native = time_of("compute_fib25/native")
-        fib = f"compute_fib25/actor/{e}"
-        row("fib(25) native / actor", f"{fmt_ns(fib_native)} / {fmt_ns(time_of(fib))}",
-            f"ratio to native: {fmt_ratio(counter(fib, 'ratio_to_native'))}")
-        sha_native = time_of("compute_sha256_1MiB/native")
-        sha = f"compute_sha256_1MiB/actor/{e}"
-        row("sha256(1 MiB) native / actor", f"{fmt_ns(sha_native)} / {fmt_ns(time_of(sha))}",
-            f"ratio to native: {fmt_ratio(counter(sha, 'ratio_to_native'))}")
-
-    http_problems = print_http(args.http, row) if args.http else []
+    http_problems = print_http(args.http, engines) if args.http else []
     return 1 if failed or http_problems else 0
 
 

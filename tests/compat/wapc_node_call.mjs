@@ -4,7 +4,7 @@
 //
 // Usage:
 //   node wapc_node_call.mjs <module.wasm> <operation> <payload> [--host-call-echo | --host-call-echo-msgpack]
-//                           [--repeat N]
+//                           [--repeat N] [--expect <result>]
 //
 //   <payload>                hex bytes ("" or "-" for an empty payload), or @FILE to send FILE's raw bytes
 //   --host-call-echo         answer the guest's host calls with the raw echo callback below
@@ -15,9 +15,14 @@
 //                            "mean_ns_per_call=<float> calls=<N>" on stderr. stdout holds the last call's result.
 //                            Console lines of the N timed calls are counted, not printed ("console_log lines
 //                            suppressed: <count>" on stderr when there were any).
+//   --expect <result>        the result the call must return (hex, "" or "-" for empty, or @FILE): checked on the
+//                            first call (the warm-up with --repeat) and on the last one; a different result exits
+//                            with status 3 before any timing is printed. For benchmarks that must not time a wrong
+//                            answer.
 //
 // Exit status: 0 success; 1 the call failed (guest error or trap; stderr: "guest error: <text>" or
-// "trap: <message of V8's RuntimeError, or RangeError for stack exhaustion>"); 2 usage, file or instantiation error (stderr: the reason).
+// "trap: <message of V8's RuntimeError, or RangeError for stack exhaustion>"); 2 usage, file or instantiation error
+// (stderr: the reason); 3 the result differs from --expect (stderr: "unexpected result: <hex>").
 // The guest's __console_log lines go to stderr as "console_log: <text>" so stdout holds only the result.
 //
 // Host-call callbacks, for a call host_call(binding, namespace, operation, payload). Both modes:
@@ -46,14 +51,14 @@ function usage(message) {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
     'usage: node wapc_node_call.mjs <module.wasm> <operation> <payload-hex|@file|-> ' +
-      '[--host-call-echo|--host-call-echo-msgpack] [--repeat N]\n',
+      '[--host-call-echo|--host-call-echo-msgpack] [--repeat N] [--expect <hex|@file|->]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
   const positional = [];
-  const options = { hostCall: undefined, repeat: 0 };
+  const options = { hostCall: undefined, repeat: 0, expect: undefined };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     if (arg === '--host-call-echo' || arg === '--host-call-echo-msgpack') {
@@ -63,6 +68,10 @@ function parseArgs(argv) {
       const value = argv[++i];
       if (value === undefined || !/^[1-9][0-9]*$/.test(value)) usage('--repeat needs a positive integer');
       options.repeat = Number(value);
+    } else if (arg === '--expect') {
+      const value = argv[++i];
+      if (value === undefined) usage('--expect needs a result (hex, - or @FILE)');
+      options.expect = value;
     } else if (arg.startsWith('--')) {
       usage(`unknown option ${arg}`);
     } else {
@@ -107,6 +116,13 @@ async function main() {
     process.exit(2);
   }
   const payload = decodePayload(options.payload);
+  const expected = options.expect === undefined ? undefined : Buffer.from(decodePayload(options.expect));
+  const check = (result) => {
+    if (expected !== undefined && !expected.equals(Buffer.from(result))) {
+      process.stderr.write(`unexpected result: ${Buffer.from(result).toString('hex')}\n`);
+      process.exit(3);
+    }
+  };
 
   // @wapc/host prints __console_log text with console.log: keep stdout for the result.
   const printLog = (...args) => process.stderr.write(`console_log: ${args.join(' ')}\n`);
@@ -127,18 +143,20 @@ async function main() {
   let result;
   try {
     if (options.repeat > 0) {
-      await host.invoke(options.operation, payload); // warm-up (JIT tiers, first allocations)
+      check(await host.invoke(options.operation, payload)); // warm-up (JIT tiers, first allocations)
       console.log = countLog;
       const start = process.hrtime.bigint();
       for (let i = 0; i < options.repeat; ++i) result = await host.invoke(options.operation, payload);
       const elapsed = process.hrtime.bigint() - start;
       console.log = printLog;
+      check(result);
       if (suppressed > 0) process.stderr.write(`console_log lines suppressed: ${suppressed}\n`);
       process.stderr.write(
         `mean_ns_per_call=${(Number(elapsed) / options.repeat).toFixed(1)} calls=${options.repeat}\n`,
       );
     } else {
       result = await host.invoke(options.operation, payload);
+      check(result);
     }
   } catch (e) {
     process.stderr.write(`${describeFailure(e)}\n`);
