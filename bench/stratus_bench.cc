@@ -19,6 +19,14 @@
 #include "stratus/wapc/wapc.h"
 #include "support/actors.h"
 
+// The same kernels compiled natively by clang -O2, the actors' compiler (bench/CMakeLists.txt: compute.c and
+// msgpack_doc.c with their stratus_ symbols renamed stratus_clang_).
+extern "C" {
+uint64_t stratus_clang_compute_fib(uint32_t n);
+void stratus_clang_compute_sha256(const uint8_t* data, size_t len, uint8_t out[32]);
+bool stratus_clang_msgpack_workload(uint32_t iterations, stratus_msgpack_result* out);
+}
+
 namespace stratus::bench {
 namespace {
 
@@ -36,6 +44,9 @@ const std::string kHostToProviderKey = "BM_HostToProvider";
 const std::string kNativeFibKey = "compute_fib25/native";
 const std::string kNativeShaKey = "compute_sha256_1MiB/native";
 const std::string kNativeMsgpackKey = "compute_msgpack_x200/native";
+const std::string kNativeClangFibKey = "compute_fib25/native_clang";
+const std::string kNativeClangShaKey = "compute_sha256_1MiB/native_clang";
+const std::string kNativeClangMsgpackKey = "compute_msgpack_x200/native_clang";
 
 void skip(benchmark::State& state, const std::string& what, const Error& error) {
   state.SkipWithError((what + ": " + error.toString()).c_str());
@@ -445,16 +456,28 @@ void benchActorToProvider(benchmark::State& state, const std::string& engine_nam
 
 // --- compute: the same C kernels natively and in the actor ------------------------------------------------------
 
-uint64_t nativeFib() {
+// One native build of the kernels: the host's C compiler with the build type's flags (the "native" benchmarks and
+// ratio_to_native), or clang -O2, the compiler and level of the actors ("native_clang", ratio_to_native_clang).
+struct NativeKernels {
+  uint64_t (*fib)(uint32_t n);
+  void (*sha256)(const uint8_t* data, size_t len, uint8_t out[32]);
+  bool (*msgpack)(uint32_t iterations, stratus_msgpack_result* out);
+};
+constexpr NativeKernels kHostCc{stratus_compute_fib, stratus_compute_sha256, stratus_msgpack_workload};
+constexpr NativeKernels kClang{stratus_clang_compute_fib, stratus_clang_compute_sha256,
+                               stratus_clang_msgpack_workload};
+
+uint64_t nativeFib(const NativeKernels& kernels = kHostCc) {
   uint32_t n = kFibN;
   benchmark::DoNotOptimize(n);
-  return stratus_compute_fib(n);
+  return kernels.fib(n);
 }
 
-void benchNativeFib(benchmark::State& state) {
+void benchNativeFib(benchmark::State& state, const NativeKernels& kernels, const std::string& key) {
+  if (nativeFib(kernels) != nativeFib()) return state.SkipWithError("fib differs from the host cc build's result");
   const auto start = Clock::now();
-  for (auto _ : state) benchmark::DoNotOptimize(nativeFib());
-  recordNs(kNativeFibKey, nsPerIteration(start, state));
+  for (auto _ : state) benchmark::DoNotOptimize(nativeFib(kernels));
+  recordNs(key, nsPerIteration(start, state));
 }
 
 void benchActorFib(benchmark::State& state, const std::string& engine_name) {
@@ -466,6 +489,8 @@ void benchActorFib(benchmark::State& state, const std::string& engine_name) {
   auto first = (*instance)->call("Fib", arg);
   if (!first) return skip(state, "Fib", first.error());
   if (loadU64le(*first) != nativeFib()) return state.SkipWithError("Fib differs from the native result");
+  // Checked here too: a filter may leave out compute_fib25/native_clang, whose figure the ratio then measures.
+  if (nativeFib(kClang) != nativeFib()) return state.SkipWithError("the clang native fib differs from the host cc's");
 
   const auto start = Clock::now();
   for (auto _ : state) {
@@ -478,7 +503,10 @@ void benchActorFib(benchmark::State& state, const std::string& engine_name) {
   }
   const double ns = nsPerIteration(start, state);
   const double native = recordedNsOrMeasure(kNativeFibKey, [] { benchmark::DoNotOptimize(nativeFib()); });
+  const double clang =
+      recordedNsOrMeasure(kNativeClangFibKey, [] { benchmark::DoNotOptimize(nativeFib(kClang)); });
   state.counters["ratio_to_native"] = ns / native;
+  state.counters["ratio_to_native_clang"] = ns / clang;
 }
 
 const Bytes& shaInput() {
@@ -486,20 +514,23 @@ const Bytes& shaInput() {
   return input;
 }
 
-Bytes nativeSha256() {
+Bytes nativeSha256(const NativeKernels& kernels = kHostCc) {
   Bytes digest(32);
-  stratus_compute_sha256(shaInput().data(), shaInput().size(), digest.data());
+  kernels.sha256(shaInput().data(), shaInput().size(), digest.data());
   return digest;
 }
 
-void benchNativeSha256(benchmark::State& state) {
+void benchNativeSha256(benchmark::State& state, const NativeKernels& kernels, const std::string& key) {
+  if (nativeSha256(kernels) != nativeSha256()) {
+    return state.SkipWithError("sha256 differs from the host cc build's result");
+  }
   const auto start = Clock::now();
   for (auto _ : state) {
     uint8_t digest[32];
-    stratus_compute_sha256(shaInput().data(), shaInput().size(), digest);
+    kernels.sha256(shaInput().data(), shaInput().size(), digest);
     benchmark::DoNotOptimize(digest);
   }
-  recordNs(kNativeShaKey, nsPerIteration(start, state));
+  recordNs(key, nsPerIteration(start, state));
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kShaInputBytes));
 }
 
@@ -510,6 +541,9 @@ void benchActorSha256(benchmark::State& state, const std::string& engine_name) {
   auto instance = wapc::WapcInstance::create(fx->compute_actor, {});
   if (!instance) return skip(state, "WapcInstance::create", instance.error());
   if (!checkCall(state, **instance, "Sha256", shaInput(), nativeSha256())) return;
+  if (nativeSha256(kClang) != nativeSha256()) {
+    return state.SkipWithError("the clang native sha256 differs from the host cc's");
+  }
 
   const auto start = Clock::now();
   for (auto _ : state) {
@@ -522,28 +556,33 @@ void benchActorSha256(benchmark::State& state, const std::string& engine_name) {
   }
   const double ns = nsPerIteration(start, state);
   const double native = recordedNsOrMeasure(kNativeShaKey, [] { benchmark::DoNotOptimize(nativeSha256()); });
+  const double clang =
+      recordedNsOrMeasure(kNativeClangShaKey, [] { benchmark::DoNotOptimize(nativeSha256(kClang)); });
   state.counters["ratio_to_native"] = ns / native;
+  state.counters["ratio_to_native_clang"] = ns / clang;
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kShaInputBytes));
 }
 
 // The msgpack workload (actors/msgpack_doc.c): kMsgpackIterations encode + decode rounds of a ~1 KB nested
 // document with the SDK's writer and reader, natively and in bench_msgpack_actor.
-Bytes nativeMsgpack() {
+Bytes nativeMsgpack(const NativeKernels& kernels = kHostCc) {
   uint32_t iterations = kMsgpackIterations;
   benchmark::DoNotOptimize(iterations);
   stratus_msgpack_result result{};
-  if (!stratus_msgpack_workload(iterations, &result)) return {};
+  if (!kernels.msgpack(iterations, &result)) return {};
   Bytes out(12);
   for (int i = 0; i < 4; ++i) out[static_cast<size_t>(i)] = static_cast<uint8_t>(result.doc_bytes >> (8 * i));
   for (int i = 0; i < 8; ++i) out[static_cast<size_t>(4 + i)] = static_cast<uint8_t>(result.checksum >> (8 * i));
   return out;
 }
 
-void benchNativeMsgpack(benchmark::State& state) {
-  if (nativeMsgpack().empty()) return state.SkipWithError("the native msgpack workload failed");
+void benchNativeMsgpack(benchmark::State& state, const NativeKernels& kernels, const std::string& key) {
+  const Bytes result = nativeMsgpack(kernels);
+  if (result.empty()) return state.SkipWithError("the native msgpack workload failed");
+  if (result != nativeMsgpack()) return state.SkipWithError("msgpack differs from the host cc build's result");
   const auto start = Clock::now();
-  for (auto _ : state) benchmark::DoNotOptimize(nativeMsgpack());
-  recordNs(kNativeMsgpackKey, nsPerIteration(start, state));
+  for (auto _ : state) benchmark::DoNotOptimize(nativeMsgpack(kernels));
+  recordNs(key, nsPerIteration(start, state));
 }
 
 void benchActorMsgpack(benchmark::State& state, const std::string& engine_name) {
@@ -555,6 +594,9 @@ void benchActorMsgpack(benchmark::State& state, const std::string& engine_name) 
   if (expected.empty()) return state.SkipWithError("the native msgpack workload failed");
   const Bytes arg = u32le(kMsgpackIterations);
   if (!checkCall(state, **instance, "Msgpack", arg, expected)) return;
+  if (nativeMsgpack(kClang) != expected) {
+    return state.SkipWithError("the clang native msgpack differs from the host cc's");
+  }
 
   const auto start = Clock::now();
   for (auto _ : state) {
@@ -567,7 +609,10 @@ void benchActorMsgpack(benchmark::State& state, const std::string& engine_name) 
   }
   const double ns = nsPerIteration(start, state);
   const double native = recordedNsOrMeasure(kNativeMsgpackKey, [] { benchmark::DoNotOptimize(nativeMsgpack()); });
+  const double clang =
+      recordedNsOrMeasure(kNativeClangMsgpackKey, [] { benchmark::DoNotOptimize(nativeMsgpack(kClang)); });
   state.counters["ratio_to_native"] = ns / native;
+  state.counters["ratio_to_native_clang"] = ns / clang;
   state.counters["doc_bytes"] = static_cast<double>(loadU64le(expected) & 0xFFFFFFFFu);
 }
 
@@ -609,16 +654,25 @@ void registerAll(const std::vector<std::string>& engines) {
     add("BM_ActorToProvider/" + e, [e](benchmark::State& s) { benchActorToProvider(s, e); })->Unit(kMicrosecond);
     add("http_echo/wapc/" + e, [e](benchmark::State& s) { benchHttpEcho(s, e); })->Unit(kMicrosecond);
   }
-  add(kNativeFibKey, benchNativeFib)->Unit(kMicrosecond);
+  // Both native builds of each kernel before the engines, which report a ratio to each.
+  add(kNativeFibKey, [](benchmark::State& s) { benchNativeFib(s, kHostCc, kNativeFibKey); })->Unit(kMicrosecond);
+  add(kNativeClangFibKey, [](benchmark::State& s) { benchNativeFib(s, kClang, kNativeClangFibKey); })
+      ->Unit(kMicrosecond);
   for (const std::string& e : engines) {
     add("compute_fib25/actor/" + e, [e](benchmark::State& s) { benchActorFib(s, e); })->Unit(kMicrosecond);
   }
-  add(kNativeShaKey, benchNativeSha256)->Unit(kMicrosecond);
+  add(kNativeShaKey, [](benchmark::State& s) { benchNativeSha256(s, kHostCc, kNativeShaKey); })
+      ->Unit(kMicrosecond);
+  add(kNativeClangShaKey, [](benchmark::State& s) { benchNativeSha256(s, kClang, kNativeClangShaKey); })
+      ->Unit(kMicrosecond);
   for (const std::string& e : engines) {
     add("compute_sha256_1MiB/actor/" + e, [e](benchmark::State& s) { benchActorSha256(s, e); })
         ->Unit(kMillisecond);
   }
-  add(kNativeMsgpackKey, benchNativeMsgpack)->Unit(kMicrosecond);
+  add(kNativeMsgpackKey, [](benchmark::State& s) { benchNativeMsgpack(s, kHostCc, kNativeMsgpackKey); })
+      ->Unit(kMicrosecond);
+  add(kNativeClangMsgpackKey, [](benchmark::State& s) { benchNativeMsgpack(s, kClang, kNativeClangMsgpackKey); })
+      ->Unit(kMicrosecond);
   for (const std::string& e : engines) {
     add("compute_msgpack_x200/actor/" + e, [e](benchmark::State& s) { benchActorMsgpack(s, e); })
         ->Unit(kMillisecond);
@@ -679,6 +733,9 @@ int main(int argc, char** argv) {
   for (const auto& e : engines) engine_list += (engine_list.empty() ? "" : ",") + e;
   benchmark::AddCustomContext("stratus_engines", engine_list);
   benchmark::AddCustomContext("stratus_echo_payload_bytes", std::to_string(stratus::bench::kEchoPayloadBytes));
+  // The compilers and flags of the two native builds of the compute kernels (bench/CMakeLists.txt).
+  benchmark::AddCustomContext("stratus_native_cc", STRATUS_BENCH_NATIVE_CC);
+  benchmark::AddCustomContext("stratus_native_clang", STRATUS_BENCH_NATIVE_CLANG);
 
   stratus::bench::registerAll(engines);
   benchmark::RunSpecifiedBenchmarks();

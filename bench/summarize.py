@@ -87,6 +87,17 @@ def row(label, value, note=""):
     print(f"  {label:<56} {value:>21}  {note}".rstrip())
 
 
+def native_build(compiler, role):
+    """(short name, row label) of a native build, e.g. ("gcc", "native (gcc -O3, the host's cc)") from the context's
+    'GNU 12.2.0 -O3 -DNDEBUG -fPIC'; ("cc", "native (the host's cc)") when the results file does not say."""
+    if not compiler:
+        return "cc", f"native ({role})"
+    words = compiler.split()
+    name = {"GNU": "gcc", "Clang": "clang"}.get(words[0], words[0])
+    level = next((w for w in words if w.startswith("-O")), "")
+    return name, f"native ({name}{' ' + level if level else ''}, {role})"
+
+
 def load_node(args):
     """The @wapc/host figures: {"echo64": ns, "http_echo": ns} (None when not measured)."""
     node = {"echo64": None, "http_echo": None}
@@ -221,14 +232,32 @@ def main():
     print("  (differences below ~50 ns between small figures are noise; 'n/a': not run or failed)")
 
     # --- the same C code natively ---------------------------------------------------------------------------------
-    print("Compute: the same C code in each engine against native (ratio engine / native; 1 = native speed)")
+    # Two native builds of the same C: the host's C compiler with the build type's flags (gcc), and clang -O2, the
+    # compiler and level of the wasm actors. Results files from before the clang build lack its figures: n/a.
+    cc, cc_label = native_build(context.get("stratus_native_cc"), "the host's cc")
+    _, clang_label = native_build(context.get("stratus_native_clang") or "Clang -O2", "the actors' compiler")
+    print("Compute: the same C code in each engine against two native builds (ratio engine / native; 1 = native "
+          "speed)")
+    if "stratus_native_cc" in context:
+        print(f"  host's cc: {context['stratus_native_cc']}; actors' compiler: {context.get('stratus_native_clang')}"
+              " (wasm32: clang --target=wasm32 -O2)")
     kernels = (("fib(25)", "compute_fib25"), ("sha256(1 MiB)", "compute_sha256_1MiB"),
                ("msgpack encode+decode x200 (~1 KB document)", "compute_msgpack_x200"))
     for label, key in kernels:
-        row(f"{label}, native", fmt_ns(time_of(f"{key}/native")))
+        print(f"  {label}")
+        native_cc = time_of(f"{key}/native")
+        native_clang = time_of(f"{key}/native_clang")
+        row(f"  {cc_label}", fmt_ns(native_cc))
+        row(f"  {clang_label}", fmt_ns(native_clang), f"clang / {cc}: {fmt_ratio(div(native_clang, native_cc))}")
         for e in engines:
             run = f"{key}/actor/{e}"
-            row(f"  {e}", fmt_ns(time_of(run)), f"ratio to native: {fmt_ratio(counter(run, 'ratio_to_native'))}")
+            row(f"    {e}", fmt_ns(time_of(run)),
+                f"ratio to native {cc}: {fmt_ratio(counter(run, 'ratio_to_native'))}, "
+                f"to native clang: {fmt_ratio(counter(run, 'ratio_to_native_clang'))}")
+    print("  (to native clang: against the compiler that made the wasm: the cost of running it as wasm; aot compiles")
+    print("  wasm2c's C with the host's cc, so below 1 is possible. To native "
+          f"{cc}: that plus the difference between the")
+    print("  two compilers, e.g. auto-vectorisation, which wasm without SIMD cannot have. See bench/README.md)")
 
     # --- against @wapc/host ---------------------------------------------------------------------------------------
     print("Against @wapc/host on Node (V8), same module and payload (ratio node / stratus; > 1: stratus faster)")
@@ -252,7 +281,8 @@ def main():
         row(f"  {e}: WapcInstance", fmt_ns(t), note)
     print("  The echo actor is bench/actors/http_echo.c, a C stand-in for wasmCloud's Rust `echo` example actor (same")
     print("  work: decode the whole Request, JSON-echo method/path/query/headers/body, encode the Response). The real")
-    print("  Rust actor cannot be built here (no wasm32 Rust target, no crates.io); its code is larger and slower.")
+    print("  Rust actor (157 KB of code) cannot be built here (no wasm32 Rust target, no crates.io), so figures for it")
+    print("  are not comparable one to one.")
 
     # --- what the host adds ---------------------------------------------------------------------------------------
     print("Host and provider overheads")
