@@ -167,6 +167,24 @@ TEST_P(EngineTest, MemoryCapLimitsGrowth) {
   EXPECT_NE(too_small.error().message.find("10 initial memory pages"), std::string::npos);
 }
 
+// wabt 1.0.32 returns success from a call that exhausted the stack inside call_indirect (with the trap set).
+TEST_P(EngineTest, RecursionThroughATableExhaustsTheStack) {
+  auto inst = instantiate(compile(R"((module
+    (type $proc (func))
+    (table funcref (elem $runaway $m1 $m2))
+    (func $runaway (export "runaway") (call_indirect (type $proc) (i32.const 0)))
+    (func $m1 (export "mutual") (call_indirect (type $proc) (i32.const 2)))
+    (func $m2 (call_indirect (type $proc) (i32.const 1)))
+    (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)))"));
+  ASSERT_TRUE(inst);
+  for (const char* fn : {"runaway", "mutual"}) {
+    auto r = inst->call(fn, {}, {});
+    ASSERT_FALSE(r) << fn;
+    EXPECT_EQ(r.error().code, ErrorCode::kResourceExhausted) << fn << ": " << r.error().toString();
+  }
+  EXPECT_EQ(callI32(*inst, "add", {Value::makeI32(2), Value::makeI32(3)}), 5u);
+}
+
 // Found by the spec suite: aot crashed calling an import through a table (wasm2c 1.0.32 hands such calls the
 // address of the import-context field), interp crashed calling an export that re-exports an import.
 TEST_P(EngineTest, ImportsWorkThroughTablesAndReExports) {
