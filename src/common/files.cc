@@ -49,6 +49,17 @@ Expected<Bytes> readFileBytes(const fs::path& path) {
   return bytes;
 }
 
+int writeAll(int fd, std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
 Expected<void> writeFileAtomically(const fs::path& path, std::span<const uint8_t> bytes, fs::perms permissions) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
@@ -57,17 +68,10 @@ Expected<void> writeFileAtomically(const fs::path& path, std::span<const uint8_t
   tmp += ".tmp" + std::to_string(::getpid()) + "." + std::to_string(std::random_device{}());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      fs::remove(tmp, ec);
-      return fail(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
+  if (const int err = writeAll(fd, bytes); err != 0) {
+    ::close(fd);
+    fs::remove(tmp, ec);
+    return fail(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(err));
   }
   if (::close(fd) != 0) {
     const int err = errno;

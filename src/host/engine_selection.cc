@@ -71,11 +71,15 @@ Expected<EngineSelection::Start> EngineSelection::compile(std::span<const uint8_
       return Start{std::move(*module), "aot", false};
     } else {
       auto cached = native->compileIfCached(wasm, {.name = name});
-      if (!cached) return fail(cached.takeError());
-      if (*cached) return Start{std::move(*cached), "aot", false};
+      if (cached && *cached) return Start{std::move(*cached), "aot", false};
+      // A module the aot engine cannot take (e.g. SIMD) stays on the interpreter; a malformed one fails there.
+      const bool native_possible = cached || cached.error().code != ErrorCode::kUnavailable;
+      if (!native_possible) {
+        spdlog::warn("engine auto: {}; the actor stays on the interpreter", cached.error().message);
+      }
       auto module = interp_->compile(wasm, {.name = name});
       if (!module) return fail(module.takeError());
-      return Start{std::move(*module), "interp", true};
+      return Start{std::move(*module), "interp", native_possible};
     }
   }
   auto module = interp_->compile(wasm, {.name = name});

@@ -264,16 +264,9 @@ Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolcha
 Expected<std::shared_ptr<Library>> loadLibrary(std::span<const uint8_t> library, const std::string& name) {
   const int fd = memfd_create("stratus-aot-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return fail(ErrorCode::kIo, name + ": memfd_create: " + std::strerror(errno));
-  size_t done = 0;
-  while (done < library.size()) {
-    const ssize_t n = ::write(fd, library.data() + done, library.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return fail(ErrorCode::kIo, name + ": cannot stage the compiled module: " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
+  if (const int err = writeAll(fd, library); err != 0) {
+    ::close(fd);
+    return fail(ErrorCode::kIo, name + ": cannot stage the compiled module: " + std::strerror(err));
   }
   // Sealed: from here on nobody (not even this process) can change the bytes that were checked.
   if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {

@@ -20,6 +20,7 @@
 #include "stratus/host/host.h"
 #include "support/actors.h"
 #include "support/payloads.h"
+#include "support/wat.h"
 
 namespace stratus::host {
 namespace {
@@ -244,6 +245,25 @@ TEST_F(TieringTest, WithoutACompilerAutoStaysOnTheInterpreterAndSaysSoOnce) {
   auto actor = host->startActor(signActor(actor_, {.name = "three"}), {.engine = "aot"});
   ASSERT_FALSE(actor);
   EXPECT_EQ(actor.error().code, ErrorCode::kUnavailable);
+}
+
+TEST_F(TieringTest, AModuleTheAotEngineCannotTakeRunsOnTheInterpreter) {
+  LogCapture log;
+  auto host = makeHost("auto");
+  // A waPC module with a SIMD function (wasm2c 1.0.32 has no SIMD): auto runs it on the interpreter.
+  const Bytes simd = stratus::testing::wat2wasm(R"((module
+    (memory (export "memory") 1)
+    (func (export "__guest_call") (param i32 i32) (result i32) i32.const 0)
+    (func (export "lanes") (result i32) v128.const i32x4 1 2 3 4 i32x4.extract_lane 2)))");
+  auto pk = host->startActor(signActor(simd, {.name = "simd"}));
+  ASSERT_TRUE(pk) << pk.error().toString();
+  EXPECT_EQ(engineOf(*host, *pk), "interp");
+  EXPECT_EQ(log.count("uses SIMD (v128), which the aot engine does not support yet"), 1u);
+  EXPECT_EQ(log.count("the actor stays on the interpreter"), 1u);
+  // Asked for aot explicitly, it is refused with the reason.
+  auto refused = host->startActor(signActor(simd, {.name = "simd2"}), {.engine = "aot"});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("SIMD"), std::string::npos) << refused.error().message;
 }
 
 TEST_F(TieringTest, FailedCompileKeepsTheInterpreter) {
