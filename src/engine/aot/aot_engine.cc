@@ -384,6 +384,7 @@ class AotBackend final : public AotEngine {
     identity_parts_ = toolchain_.compiler;
     for (auto& f : aot::compilerFlags(toolchain_)) identity_parts_.push_back(std::move(f));
     identity_parts_.push_back(std::to_string(STRATUS_AOT_ABI_VERSION));
+    identity_parts_.push_back("codegen " + std::to_string(aot::kCodegenRevision));
     identity_parts_.push_back(STRATUS_VERSION);
     compiler_ = aot::compilerIdentity(toolchain_);
     identity_parts_.push_back(compiler_);

@@ -437,6 +437,78 @@ void wasm_rt_free_externref_table(wasm_rt_externref_table_t* t) { stratus_host->
   return g;
 }
 
+// wasm2c's loads and stores read the memory's base pointer from the instance on every access, and since a store
+// through a byte pointer may alias anything, the compiler reloads it after every store. Our runtime never moves a
+// memory (an 8 GiB reservation grows in place), so each function reads the base once into a local that nothing can
+// alias, and its accesses go through variants that take that base. Bounds are still checked by the guard pages.
+void cacheMemoryBase(std::string& source) {
+  static constexpr std::string_view kLoadOps[] = {"i32_load", "i64_load", "f32_load", "f64_load", "i32_load8_s",
+                                                  "i64_load8_s", "i32_load8_u", "i64_load8_u", "i32_load16_s",
+                                                  "i64_load16_s", "i32_load16_u", "i64_load16_u", "i64_load32_s",
+                                                  "i64_load32_u"};
+  static constexpr std::string_view kStoreOps[] = {"i32_store", "i64_store", "f32_store", "f64_store",
+                                                   "i32_store8", "i32_store16", "i64_store8", "i64_store16",
+                                                   "i64_store32"};
+  static constexpr std::string_view kLastStore = "DEFINE_STORE(i64_store32, u32, u64)\n";
+  static constexpr std::string_view kLittleEndianLoad = "wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t1));";
+  // The memory: the instance field every load/store names (one memory per module in wasm2c 1.0.32).
+  std::string field;
+  for (std::string_view op : {std::string_view("i32_load("), std::string_view("i32_store(")}) {
+    const size_t at = source.find(cat(op, "&instance->"));
+    if (at == std::string::npos) continue;
+    const size_t start = at + op.size() + 11;
+    const size_t end = source.find(',', start);
+    if (end != std::string::npos) field = source.substr(start, end - start);
+    break;
+  }
+  const size_t defs = source.rfind(kLastStore);
+  if (field.empty() || defs == std::string::npos || source.find(kLittleEndianLoad) == std::string::npos) return;
+  std::string variants =
+      "#define STRATUS_LOAD_B(name, t1, t2, t3) static inline t3 name##_b(u8* base, u64 addr) { t1 result; "
+      "wasm_rt_memcpy(&result, base + addr, sizeof(t1)); wasm_asm(\"\" ::\"r\"(result)); return (t3)(t2)result; }\n"
+      "#define STRATUS_STORE_B(name, t1, t2) static inline void name##_b(u8* base, u64 addr, t2 value) { "
+      "t1 wrapped = (t1)value; wasm_rt_memcpy(base + addr, &wrapped, sizeof(t1)); }\n";
+  // The variants repeat wasm2c's own type lists (DEFINE_LOAD / DEFINE_STORE lines above).
+  for (size_t pos = source.find("DEFINE_LOAD("); pos < defs; pos = source.find("DEFINE_LOAD(", pos + 1)) {
+    const size_t eol = source.find('\n', pos);
+    if (source.compare(pos, 20, "DEFINE_LOAD(name, t1") == 0) continue;  // the macro's own definition
+    variants += cat("STRATUS_LOAD_B(", source.substr(pos + 12, eol - pos - 12), "\n");
+  }
+  for (size_t pos = source.find("DEFINE_STORE("); pos <= defs; pos = source.find("DEFINE_STORE(", pos + 1)) {
+    const size_t eol = source.find('\n', pos);
+    if (source.compare(pos, 19, "DEFINE_STORE(name, ") == 0) continue;
+    variants += cat("STRATUS_STORE_B(", source.substr(pos + 13, eol - pos - 13), "\n");
+  }
+  source.insert(defs + kLastStore.size(), variants);
+  // Each function reads the base once, after its prologue; its accesses use it.
+  const std::string prologue = "  FUNC_PROLOGUE;\n";
+  const std::string base_local = cat("  u8* const stratus_membase = instance->", field, ".data;\n");
+  for (size_t pos = source.find(prologue); pos != std::string::npos; pos = source.find(prologue, pos)) {
+    pos += prologue.size();
+    source.insert(pos, base_local);
+  }
+  std::string rewritten;
+  rewritten.reserve(source.size());
+  const std::string arg = cat("(&instance->", field, ", ");
+  size_t from = 0;
+  for (size_t at = source.find(arg); at != std::string::npos; at = source.find(arg, at + 1)) {
+    size_t name_start = at;
+    while (name_start > 0 && (std::isalnum(static_cast<unsigned char>(source[name_start - 1])) ||
+                              source[name_start - 1] == '_')) {
+      --name_start;
+    }
+    const std::string_view op(source.data() + name_start, at - name_start);
+    const bool is_access = std::find(std::begin(kLoadOps), std::end(kLoadOps), op) != std::end(kLoadOps) ||
+                           std::find(std::begin(kStoreOps), std::end(kStoreOps), op) != std::end(kStoreOps);
+    if (!is_access) continue;
+    rewritten.append(source, from, at - from);
+    rewritten += "_b(stratus_membase, ";
+    from = at + arg.size();
+  }
+  rewritten.append(source, from, std::string::npos);
+  source = std::move(rewritten);
+}
+
 }  // namespace
 
 Expected<PreparedModule> prepareModule(std::span<const uint8_t> wasm, const std::string& name) {
@@ -531,6 +603,7 @@ Expected<CSources> translateToC(const PreparedModule& prepared, const std::strin
   }
   // Optional: distinct trap codes for the three ways call_indirect fails (left as is if wasm2c's text differs).
   replaceOnce(out.source, kStockCallIndirect, kOurCallIndirect);
+  cacheMemoryBase(out.source);
 
   out.glue = makeGlue(info);
   return out;

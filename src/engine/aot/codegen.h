@@ -41,6 +41,10 @@ struct CSources {
   std::string glue;    ///< kGlueFile
 };
 
+/// Revision of the C this file generates: part of the compile cache key, so code cached by an earlier code
+/// generator is never reused. Bump it with every change to the generated text.
+inline constexpr int kCodegenRevision = 2;
+
 inline constexpr const char* kHeaderFile = "module.h";
 inline constexpr const char* kSourceFile = "module.c";
 inline constexpr const char* kGlueFile = "glue.c";

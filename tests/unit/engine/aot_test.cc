@@ -392,6 +392,36 @@ TEST_F(AotTest, StartFunctionAndDataSegmentsRunAtInstantiation) {
       << bad.error().message;
 }
 
+// Every load and store goes through the base pointer each function reads once (codegen.cc, cacheMemoryBase);
+// nothing is left reading the base from the instance per access.
+TEST_F(AotTest, AccessesUseTheFunctionsCachedMemoryBase) {
+  auto prepared = aot::prepareModule(wat2wasm(R"((module
+    (memory (export "memory") 1)
+    (func $store (param i32 i32) (result i32) local.get 0 local.get 1 i64.extend_i32_u i64.store8 i32.const 1)
+    (func (export "copy") (param i32 i32) (result i32)
+      local.get 0 local.get 1 i32.load call $store)))"), "base.wasm");
+  ASSERT_TRUE(prepared) << prepared.error().toString();
+  auto sources = aot::translateToC(*prepared, "base.wasm");
+  ASSERT_TRUE(sources) << sources.error().toString();
+  EXPECT_NE(sources->source.find("i32_load_b(stratus_membase, "), std::string::npos);
+  EXPECT_NE(sources->source.find("i64_store8_b(stratus_membase, "), std::string::npos);
+  EXPECT_EQ(sources->source.find("_load(&instance->"), std::string::npos);
+  EXPECT_EQ(sources->source.find("_store8(&instance->"), std::string::npos);
+
+  auto m = compile(R"((module
+    (memory (export "memory") 1 2)
+    (func (export "roundtrip") (param i32 i32) (result i32)
+      local.get 0 local.get 1 i32.store
+      i32.const 1 memory.grow drop
+      local.get 0 i32.load)))");
+  ASSERT_TRUE(m);
+  auto inst = instantiate(m);
+  ASSERT_TRUE(inst);
+  auto r = callI32(*inst, "roundtrip", {Value::makeI32(65536 - 4), Value::makeI32(0x5eed)});
+  ASSERT_TRUE(r) << r.error().toString();
+  EXPECT_EQ(*r, 0x5eedu);
+}
+
 TEST_F(AotTest, DefaultFeaturesTranslateCompileAndRun) {
   // Reference types, bulk memory, multi-value (with references), passive segments, sign extension and saturating
   // conversions: everything the validator accepts by default except SIMD.
