@@ -10,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "call_pool.h"
 #include "stratus/codec/http.h"
 
 namespace stratus::httpserver {
@@ -268,7 +268,7 @@ class Core {
   ServerOptions options_;
   std::unique_ptr<net::io_context> ioc_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
-  std::unique_ptr<net::thread_pool> pool_;
+  std::unique_ptr<CallPool> pool_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopping_{false};
 
@@ -359,7 +359,7 @@ Core::Core(ActorCall call, LogSink log, ServerOptions options)
       options_(options),
       ioc_(std::make_unique<net::io_context>(static_cast<int>(std::max(1u, options.io_threads)))),
       work_(net::make_work_guard(*ioc_)),
-      pool_(std::make_unique<net::thread_pool>(std::max(1u, options.call_threads))) {
+      pool_(std::make_unique<CallPool>(options.call_threads, options.call_stall)) {
   options_.io_threads = std::max(1u, options_.io_threads);
   try {
     for (unsigned i = 0; i < options_.io_threads; ++i) {
@@ -416,7 +416,7 @@ Expected<Bytes> Core::invoke(const std::string& actor, const Bytes& request) {
 }
 
 void Core::submit(std::shared_ptr<PendingCall> call, std::string actor, Bytes request) {
-  net::post(*pool_, [this, call = std::move(call), actor = std::move(actor), request = std::move(request)] {
+  pool_->post([this, call = std::move(call), actor = std::move(actor), request = std::move(request)] {
     // The client may have had its 504 (or gone) while this waited for a pool thread: don't bother the actor.
     if (call->isAbandoned()) return;
     if (stopping_.load()) {

@@ -1,5 +1,5 @@
 // The HTTP side of the wasmcloud:httpserver provider: one listener per linked actor, all served by one small
-// io_context thread group with a coroutine per connection; actor calls run on a separate blocking pool.
+// io_context thread group with a coroutine per connection; actor calls run on a separate blocking pool (CallPool).
 #pragma once
 
 #include <chrono>
@@ -28,6 +28,8 @@ struct ServerOptions {
   unsigned io_threads = 2;
   /// Threads making (blocking) actor calls; bounds how many requests are with actors at once.
   unsigned call_threads = 16;
+  /// How long a queued actor call waits for a busy call thread before another one is woken (see CallPool).
+  std::chrono::microseconds call_stall{1000};
   /// How long stop() lets connections close on their own before it stops the io_context outright.
   std::chrono::milliseconds stop_grace{1000};
 };
