@@ -2,6 +2,7 @@
 // and instances run native code. Needs a C compiler at run time; fastest once compiled.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -28,6 +29,9 @@ struct AotOptions {
   /// Directory of the on-disk cache; empty: $XDG_CACHE_HOME/stratus/aot, else ~/.cache/stratus/aot, else
   /// $TMPDIR/stratus-cache/aot.
   std::string cache_dir{};
+  /// Size limit of the on-disk cache: after storing an entry, the least recently used (stored or loaded) entries
+  /// are removed until the rest fit. 0: no limit.
+  uint64_t cache_max_bytes = uint64_t{512} << 20;
 };
 
 /// The aot backend, with what it offers beyond Engine.
@@ -52,11 +56,12 @@ class AotEngine : public Engine {
 /// Each compile() validates the module, instruments it for deadlines, translates it with libwabt's wasm2c writer,
 /// compiles the C (`-fPIC -shared`, the configured optimisation) and loads the library. Compiled code is keyed by
 /// the SHA-256 of the instrumented module, the compiler command and version, the flags, the engine ABI and the
-/// stratus version: shared within the process, and kept in the disk cache (unless disabled), where an entry that is
-/// corrupt (truncated, garbled, failing its SHA-256, not loadable) or stale is reported, removed and rebuilt. Linear memories
-/// are 8 GiB guard-page reservations (no bounds checks in the code; at most 65535 pages); native stack overflow in
-/// guest code traps as kResourceExhausted "call stack exhausted". Instances of one module run on many threads at
-/// once; one instance runs on one thread at a time. Thread-safe.
+/// stratus version: shared within the process, and kept in the disk cache (unless disabled; least recently used
+/// entries go beyond its size limit), where an entry that is corrupt (truncated, garbled, failing its SHA-256, not
+/// loadable) or stale is reported, removed and rebuilt. Linear memories are 8 GiB guard-page reservations (no
+/// bounds checks in the code; at most 65535 pages); native stack overflow in guest code traps as kResourceExhausted
+/// "call stack exhausted". Instances of one module run on many threads at once; one instance runs on one thread at
+/// a time. Thread-safe.
 Expected<std::unique_ptr<AotEngine>> createAotEngine(const AotOptions& options = {});
 
 }  // namespace stratus::engine

@@ -379,8 +379,8 @@ Expected<void> AotInstance::finishCall(uint32_t code, bool fired) {
 
 class AotBackend final : public AotEngine {
  public:
-  AotBackend(aot::Toolchain toolchain, std::string cache_dir)
-      : toolchain_(std::move(toolchain)), disk_(std::move(cache_dir)) {
+  AotBackend(aot::Toolchain toolchain, std::string cache_dir, uint64_t cache_max_bytes)
+      : toolchain_(std::move(toolchain)), disk_(std::move(cache_dir), cache_max_bytes) {
     identity_parts_ = toolchain_.compiler;
     for (auto& f : aot::compilerFlags(toolchain_)) identity_parts_.push_back(std::move(f));
     identity_parts_.push_back(std::to_string(STRATUS_AOT_ABI_VERSION));
@@ -503,7 +503,8 @@ Expected<std::unique_ptr<AotEngine>> createAotEngine(const AotOptions& options) 
   std::string cache_dir;
   if (options.disk_cache) cache_dir = options.cache_dir.empty() ? defaultCacheDir("aot") : options.cache_dir;
   aot::installSignalHandlers();
-  return std::unique_ptr<AotEngine>(std::make_unique<AotBackend>(std::move(toolchain), std::move(cache_dir)));
+  return std::unique_ptr<AotEngine>(
+      std::make_unique<AotBackend>(std::move(toolchain), std::move(cache_dir), options.cache_max_bytes));
 }
 
 }  // namespace stratus::engine

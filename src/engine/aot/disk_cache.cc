@@ -2,8 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
+#include <vector>
 
 #include "stratus/common/files.h"
 
@@ -113,6 +116,8 @@ CacheLookup DiskCache::load(const CacheIdentity& id) const {
     } else if (sha256Hex(library) != field(fields, "library-sha256")) {
       problem = "the library's SHA-256 does not match its header";
     } else {
+      std::error_code touch_ec;  // a read-only cache still serves the entry
+      fs::last_write_time(path, fs::file_time_type::clock::now(), touch_ec);  // used now: pruned last
       return {Bytes(library.begin(), library.end()), {}};
     }
   }
@@ -135,12 +140,61 @@ Expected<std::string> DiskCache::store(const CacheIdentity& id, std::string_view
   entry.insert(entry.end(), library.begin(), library.end());
   const fs::path path = entryPath(id.key);
   STRATUS_TRY(writeFileAtomically(path, entry));
+  if (max_bytes_ > 0) prune(max_bytes_, id.key);
   return path.string();
 }
 
 void DiskCache::remove(const std::string& key) const {
   std::error_code ec;
   fs::remove(entryPath(key), ec);
+}
+
+CacheUsage DiskCache::prune(uint64_t max_bytes, const std::string& keep) const {
+  struct Entry {
+    fs::file_time_type used;
+    uint64_t bytes;
+    fs::path path;
+  };
+  CacheUsage usage;
+  std::vector<Entry> entries;
+  const auto stale_temporary = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  const fs::path kept = keep.empty() ? fs::path() : entryPath(keep);
+  std::error_code walk_ec;
+  std::error_code ec;
+  // Files vanish and appear while other processes use the cache: an error on one file just skips it.
+  for (fs::recursive_directory_iterator it(dir_, walk_ec), end; !walk_ec && it != end; it.increment(walk_ec)) {
+    if (it.depth() != 1 || !it->is_regular_file(ec)) continue;
+    const fs::path& path = it->path();
+    const auto used = it->last_write_time(ec);
+    const auto bytes = ec ? 0 : it->file_size(ec);
+    if (ec) {
+      ec.clear();
+      continue;
+    }
+    const std::string name = path.filename().string();
+    if (name.find(".entry.tmp") != std::string::npos) {
+      if (used < stale_temporary && fs::remove(path, ec)) ++usage.removed;
+      ec.clear();
+    } else if (path.extension() == ".entry") {
+      entries.push_back({used, bytes, path});
+      usage.bytes += bytes;
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  usage.entries = entries.size();
+  for (const Entry& e : entries) {
+    if (max_bytes == 0 || usage.bytes <= max_bytes) break;
+    if (e.path == kept) continue;
+    fs::remove(e.path, ec);  // false without an error: another process removed it first
+    if (ec) {
+      ec.clear();
+      continue;
+    }
+    usage.bytes -= e.bytes;
+    --usage.entries;
+    ++usage.removed;
+  }
+  return usage;
 }
 
 }  // namespace stratus::engine::aot

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -134,6 +135,56 @@ TEST_F(DiskCacheTest, EntryUnderTheWrongNameIsRefused) {
   fs::create_directories(cache_.entryPath(other.key).parent_path());
   fs::copy_file(path, cache_.entryPath(other.key));
   expectRejected("belongs to key " + identity().key, other);
+}
+
+aot::CacheIdentity identityWithKey(char c) {
+  auto id = identity();
+  id.key = std::string(64, c);
+  return id;
+}
+
+void setAge(const fs::path& path, std::chrono::hours age) {
+  fs::last_write_time(path, fs::file_time_type::clock::now() - age);
+}
+
+TEST_F(DiskCacheTest, StoreKeepsTheCacheWithinItsLimitDroppingTheLeastRecentlyUsed) {
+  // Every entry has the same size: room for two of them.
+  auto first = cache_.store(identityWithKey('a'), "m", library());
+  ASSERT_TRUE(first);
+  const uint64_t entry_bytes = fs::file_size(*first);
+  aot::DiskCache limited(dir_.path(), 2 * entry_bytes + entry_bytes / 2);
+  ASSERT_TRUE(limited.store(identityWithKey('b'), "m", library()));
+  setAge(limited.entryPath(identityWithKey('a').key), std::chrono::hours(3));
+  setAge(limited.entryPath(identityWithKey('b').key), std::chrono::hours(2));
+  // Loading marks 'a' as used now, so 'b' is now the least recently used.
+  ASSERT_TRUE(limited.load(identityWithKey('a')).library);
+  ASSERT_TRUE(limited.store(identityWithKey('c'), "m", library()));
+  EXPECT_TRUE(fs::exists(limited.entryPath(identityWithKey('a').key)));
+  EXPECT_FALSE(fs::exists(limited.entryPath(identityWithKey('b').key)));
+  EXPECT_TRUE(fs::exists(limited.entryPath(identityWithKey('c').key)));
+  const aot::CacheUsage usage = limited.prune(0);
+  EXPECT_EQ(usage.entries, 2u);
+  EXPECT_EQ(usage.bytes, 2 * entry_bytes);
+  EXPECT_EQ(usage.removed, 0u);
+}
+
+TEST_F(DiskCacheTest, PruneNeverRemovesTheEntryJustStoredAndClearsAbandonedTemporaryFiles) {
+  const fs::path kept = stored();
+  // A limit below one entry: everything else goes, the entry being kept stays.
+  ASSERT_TRUE(cache_.store(identityWithKey('b'), "m", library()));
+  const fs::path old_tmp = kept.string() + ".tmp123.456";
+  const fs::path fresh_tmp = kept.string() + ".tmp789.1";
+  ASSERT_TRUE(writeFileAtomically(old_tmp, library()));
+  ASSERT_TRUE(writeFileAtomically(fresh_tmp, library()));
+  setAge(old_tmp, std::chrono::hours(2));
+  const aot::CacheUsage usage = cache_.prune(1, identity().key);
+  EXPECT_TRUE(fs::exists(kept));
+  EXPECT_FALSE(fs::exists(cache_.entryPath(identityWithKey('b').key)));
+  EXPECT_FALSE(fs::exists(old_tmp));
+  EXPECT_TRUE(fs::exists(fresh_tmp));  // may belong to a writer at work
+  EXPECT_EQ(usage.entries, 1u);
+  EXPECT_EQ(usage.removed, 2u);
+  EXPECT_EQ(usage.bytes, fs::file_size(kept));
 }
 
 // The engine: code goes to the cache on compile and is found there without the compiler.
