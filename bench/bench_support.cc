@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <utility>
 #include <vector>
@@ -11,10 +14,15 @@
 #include <malloc.h>
 #endif
 
+#include "stratus/codec/http.h"
+#include "stratus/common/files.h"
 #include "support/actors.h"
 
 namespace stratus::bench {
 namespace {
+
+// Built by bench/CMakeLists.txt when the Rust wasm32 toolchain is there.
+constexpr const char* kRustEchoWasm = STRATUS_BENCH_RUST_ECHO_WASM;
 
 Expected<std::shared_ptr<const engine::Module>> compileActor(engine::Engine& engine, const Bytes& wasm,
                                                              const std::string& name) {
@@ -63,6 +71,17 @@ Expected<EngineFixture*> engineFixture(const std::string& engine_name) {
   auto http_echo_actor = compileActor(*fx->engine, testing::loadActor("bench_http_echo"), "bench_http_echo");
   if (!http_echo_actor) return fail(http_echo_actor.takeError());
   fx->http_echo_actor = std::move(*http_echo_actor);
+  if (std::filesystem::exists(kRustEchoWasm)) {
+    auto rust_echo = readFileBytes(kRustEchoWasm);
+    if (!rust_echo) return fail(rust_echo.takeError());
+    auto compiled = compileActor(*fx->engine, *rust_echo, "bench_rust_echo");
+    if (!compiled) return fail(compiled.takeError());
+    fx->rust_echo_actor = std::move(*compiled);
+  } else {
+    fx->rust_echo_missing = std::string(kRustEchoWasm) +
+                            " was not built: it needs Debian's rustc, cargo and libstd-rust-dev-wasm32 "
+                            "(scripts/install-deps.sh --bench), then a new cmake configure";
+  }
 
   EngineFixture* raw = fx.get();
   fixtures.emplace(engine_name, std::move(fx));
@@ -296,6 +315,28 @@ Bytes echoHttpResponse() {
   MsgpackOut w;
   w.map(4).str("statusCode").uint(200).str("status").str("OK").str("header").map(0).str("body").bin(json);
   return w.take();
+}
+
+bool sameEchoResponse(std::span<const uint8_t> response, std::string* why) {
+  auto actual = codec::decodeHttpResponse(response);
+  auto expected = codec::decodeHttpResponse(echoHttpResponse());
+  if (!actual || !expected) {
+    *why = "not a Response: " + (actual ? expected.error().message : actual.error().message);
+    return false;
+  }
+  if (actual->status_code != expected->status_code || actual->status != expected->status ||
+      actual->header != expected->header) {
+    *why = "status " + std::to_string(actual->status_code) + " " + actual->status + " with " +
+           std::to_string(actual->header.size()) + " headers, expected 200 OK with none";
+    return false;
+  }
+  const auto parse = [](const Bytes& body) { return nlohmann::json::parse(body.begin(), body.end(), nullptr, false); };
+  const nlohmann::json got = parse(actual->body);
+  if (got.is_discarded() || got != parse(expected->body)) {
+    *why = "body " + std::string(actual->body.begin(), actual->body.end());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace stratus::bench

@@ -30,6 +30,10 @@ struct EngineFixture {
   std::shared_ptr<const engine::Module> host_call_actor;  ///< bench/actors/host_call_actor.c
   std::shared_ptr<const engine::Module> msgpack_actor;    ///< bench/actors/msgpack_actor.c + msgpack_doc.c
   std::shared_ptr<const engine::Module> http_echo_actor;  ///< bench/actors/http_echo.c
+  /// bench/actors/rust_echo (wasmCloud's echo example in Rust); null when the build had no Rust wasm32 toolchain,
+  /// then rust_echo_missing says why.
+  std::shared_ptr<const engine::Module> rust_echo_actor;
+  std::string rust_echo_missing;
   /// Wall-clock ns of the fixture's own (first in this process) compile of test_actor.wasm: for aot that is
   /// wasm2c + the C compiler, which later compiles of the same bytes skip (the engine caches the library).
   double test_actor_first_compile_ns = 0;
@@ -82,5 +86,9 @@ Bytes echoHttpRequest();
 /// header: {}, body: serde_json of {method, path, query_string, headers, body (an array of numbers)}}, headers in
 /// request order. Built here independently of bench/actors/http_echo.c, to check it.
 Bytes echoHttpResponse();
+/// Whether `response` means the same as echoHttpResponse(): the same status code, status and header map, and a body
+/// that is the same JSON value (object members in any order: the Rust actor's HashMap has a per-map random order).
+/// Otherwise false with the difference in `why`.
+bool sameEchoResponse(std::span<const uint8_t> response, std::string* why);
 
 }  // namespace stratus::bench

@@ -21,7 +21,7 @@ results="$root/bench/results"
 jobs="${STRATUS_BENCH_JOBS:-2}"
 node_calls="${STRATUS_BENCH_NODE_CALLS:-200000}"
 
-"$root/scripts/install-deps.sh" --test
+"$root/scripts/install-deps.sh" --bench
 
 echo "== build (Release, $build)"
 mkdir -p "$build"
@@ -51,22 +51,25 @@ rm -rf "$bench_cache"
 # HTTP echo actor's HandleRequest with the same request bytes (stratus_bench writes them and the expected response).
 # Three runs each, the median kept: V8's tier-up and GC make single runs vary more than stratus_bench's figures.
 node_call="$root/tests/compat/wapc_node_call.mjs"
-# node_median <label> <module> <operation> <payload> <expected result>: sets node_runs (space-separated) and node_ns
-# (empty when a run failed or answered a wrong result).
+# node_median <label> <module> <operation> <payload> <expected result | check-echo>: sets node_runs (space-separated)
+# and node_ns (empty when a run failed or answered a wrong result). check-echo: the answer is checked as a value by
+# `stratus_bench --stratus_check_echo_response` (the Rust echo actor's header order varies from call to call).
 node_median() {
-  local label="$1" module="$2" op="$3" payload="$4" expected="$5" err runs=()
+  local label="$1" module="$2" op="$3" payload="$4" expected="$5" err out runs=() expect_args=()
   node_runs="" node_ns=""
+  [ "$expected" = check-echo ] || expect_args=(--expect "$expected")
   echo "-- $label: 3 runs of $node_calls calls"
-  err="$(mktemp)"
+  err="$(mktemp)" out="$(mktemp)"
   for _ in 1 2 3; do
-    if node "$node_call" "$module" "$op" "$payload" --repeat "$node_calls" --expect "$expected" >/dev/null 2>"$err"
+    if node "$node_call" "$module" "$op" "$payload" --repeat "$node_calls" "${expect_args[@]}" >"$out" 2>"$err" &&
+      { [ "$expected" != check-echo ] || "$build/bench/stratus_bench" --stratus_check_echo_response="$out" 2>>"$err"; }
     then
       runs+=("$(sed -n 's/^mean_ns_per_call=\([0-9.]*\).*/\1/p' "$err")")
     else
       echo "node peer failed or answered a wrong result:"; cat "$err"; runs=(); break
     fi
   done
-  rm -f "$err"
+  rm -f "$err" "$out"
   if ((${#runs[@]} == 3)); then
     node_runs="${runs[*]}"
     node_ns="$(printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p)"
@@ -99,12 +102,21 @@ print(out.hex())')"
   node_median "HandleRequest on bench_http_echo.wasm ($(stat -c %s "$results/echo_request.bin") B request)" \
     "$build/actors/bench_http_echo.wasm" HandleRequest "@$results/echo_request.bin" "@$results/echo_response.bin"
   http_echo_ns="$node_ns" http_echo_runs="$node_runs"
+  rust_echo_ns="" rust_echo_runs=""
+  if [ -f "$build/actors/bench_rust_echo.wasm" ]; then
+    node_median "HandleRequest on bench_rust_echo.wasm (wasmCloud's echo actor in Rust)" \
+      "$build/actors/bench_rust_echo.wasm" HandleRequest "@$results/echo_request.bin" check-echo
+    rust_echo_ns="$node_ns" rust_echo_runs="$node_runs"
+  else
+    echo "-- bench_rust_echo.wasm was not built (no Debian Rust wasm32 toolchain): its @wapc/host figure is skipped"
+  fi
   wapc_version="$(cd "$root/tests/compat" && node -p 'require("@wapc/host/package.json").version')"
   cat >"$results/node.json" <<EOF
 {
   "host": "@wapc/host $wapc_version on node $(node --version)",
   "echo64": $(node_entry "$echo64_ns" "$echo64_runs" "test_actor.wasm Echo, 64 bytes (patternBytes(64, 1))"),
-  "http_echo": $(node_entry "$http_echo_ns" "$http_echo_runs" "bench_http_echo.wasm HandleRequest of echo_request.bin")
+  "http_echo": $(node_entry "$http_echo_ns" "$http_echo_runs" "bench_http_echo.wasm HandleRequest of echo_request.bin"),
+  "rust_echo": $(node_entry "$rust_echo_ns" "$rust_echo_runs" "bench_rust_echo.wasm HandleRequest of echo_request.bin")
 }
 EOF
 else

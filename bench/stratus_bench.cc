@@ -4,7 +4,9 @@
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -243,6 +245,32 @@ void benchHttpEcho(benchmark::State& state, const std::string& engine_name) {
   }
   state.counters["request_bytes"] = static_cast<double>(request.size());
   state.counters["response_bytes"] = static_cast<double>(response.size());
+}
+
+// bench_rust_echo (actors/rust_echo: wasmCloud's echo example actor in Rust, serde + rmp-serde + serde_json): the
+// same HandleRequest. Its headers come out in a random order (a Rust HashMap), so the answer is checked as a value.
+void benchRustEcho(benchmark::State& state, const std::string& engine_name) {
+  EngineFixture* fx = fixtureOrSkip(state, engine_name);
+  if (fx == nullptr) return;
+  if (!fx->rust_echo_actor) return state.SkipWithError(fx->rust_echo_missing.c_str());
+  auto instance = wapc::WapcInstance::create(fx->rust_echo_actor, {});
+  if (!instance) return skip(state, "WapcInstance::create", instance.error());
+  const Bytes request = echoHttpRequest();
+  auto first = (*instance)->call("HandleRequest", request);
+  if (!first) return skip(state, "HandleRequest", first.error());
+  if (std::string why; !sameEchoResponse(*first, &why)) {
+    return state.SkipWithError(("HandleRequest returned an unexpected result: " + why).c_str());
+  }
+  for (auto _ : state) {
+    auto result = (*instance)->call("HandleRequest", request);
+    if (!result) {
+      skip(state, "HandleRequest", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  state.counters["request_bytes"] = static_cast<double>(request.size());
+  state.counters["response_bytes"] = static_cast<double>(first->size());
 }
 
 // --- actor -> host calls ----------------------------------------------------------------------------------------
@@ -653,6 +681,7 @@ void registerAll(const std::vector<std::string>& engines) {
     add("host_call/loop_x100/" + e, [e](benchmark::State& s) { benchHostCallLoop(s, e); })->Unit(kMicrosecond);
     add("BM_ActorToProvider/" + e, [e](benchmark::State& s) { benchActorToProvider(s, e); })->Unit(kMicrosecond);
     add("http_echo/wapc/" + e, [e](benchmark::State& s) { benchHttpEcho(s, e); })->Unit(kMicrosecond);
+    add("http_echo_rust/wapc/" + e, [e](benchmark::State& s) { benchRustEcho(s, e); })->Unit(kMicrosecond);
   }
   // Both native builds of each kernel before the engines, which report a ratio to each.
   add(kNativeFibKey, [](benchmark::State& s) { benchNativeFib(s, kHostCc, kNativeFibKey); })->Unit(kMicrosecond);
@@ -683,6 +712,7 @@ void registerAll(const std::vector<std::string>& engines) {
 // write something and exit instead of running benchmarks (bench/run.sh and http_bench.sh use them).
 constexpr std::string_view kListEnginesFlag = "--stratus_list_engines";
 constexpr std::string_view kEchoFixtureFlag = "--stratus_write_echo_fixture=";
+constexpr std::string_view kCheckEchoFlag = "--stratus_check_echo_response=";
 
 // Writes <dir>/echo_request.bin and <dir>/echo_response.bin: the HandleRequest payload of http_echo/wapc and the
 // response expected, so run.sh can make the same call on @wapc/host and check its answer.
@@ -700,6 +730,25 @@ int writeEchoFixture(const std::string& dir) {
   return 0;
 }
 
+// Checks the Response in <file> (hex, as wapc_node_call.mjs prints it) with sameEchoResponse: run.sh checks the Rust
+// echo actor's answer on @wapc/host this way. 0 when it is right; 1 with the difference on stderr.
+int checkEchoResponse(const std::string& file) {
+  std::ifstream in(file);
+  std::string hex((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+  Bytes bytes;
+  bool is_hex = !hex.empty() && hex.size() % 2 == 0;
+  for (size_t i = 0; is_hex && i < hex.size(); i += 2) {
+    uint8_t b = 0;
+    is_hex = std::from_chars(hex.data() + i, hex.data() + i + 2, b, 16).ptr == hex.data() + i + 2;
+    bytes.push_back(b);
+  }
+  std::string why = "no hex response in " + file;
+  if (is_hex && sameEchoResponse(bytes, &why)) return 0;
+  std::cerr << "unexpected echo response: " << why << "\n";
+  return 1;
+}
+
 }  // namespace
 }  // namespace stratus::bench
 
@@ -712,6 +761,9 @@ int main(int argc, char** argv) {
     }
     if (arg.starts_with(stratus::bench::kEchoFixtureFlag)) {
       return stratus::bench::writeEchoFixture(std::string(arg.substr(stratus::bench::kEchoFixtureFlag.size())));
+    }
+    if (arg.starts_with(stratus::bench::kCheckEchoFlag)) {
+      return stratus::bench::checkEchoResponse(std::string(arg.substr(stratus::bench::kCheckEchoFlag.size())));
     }
   }
 

@@ -2,6 +2,8 @@
 # Installs what stratus needs on Debian 12 (bookworm). Idempotent: does nothing when everything is present.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also the test tooling (npm packages for the compatibility tests)
+#   scripts/install-deps.sh --bench  --test, plus Debian's Rust toolchain for wasm32 and the crates the Rust echo
+#                                    actor of bench/ is built from (offline, from /usr/share/cargo/registry)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,11 @@ packages=(
 )
 # Servers the tests start themselves (on free loopback ports); installed with --test only.
 test_packages=(redis-server nats-server)
-if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
+bench_packages=(rustc cargo libstd-rust-dev-wasm32 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
+  librust-rmp-serde-dev librust-serde-bytes-dev librust-lazy-static-dev)
+mode="${1:-}"
+if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then packages+=("${test_packages[@]}"); fi
+if [[ "$mode" == "--bench" ]]; then packages+=("${bench_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,7 +41,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
   # @wapc/host (a third-party waPC host on Node, with prebuilt Rust guests), @wapc/as-guest + assemblyscript.
   (cd tests/compat && { [ -d node_modules/@wapc/host ] || npm ci --no-audit --no-fund --loglevel=error; })
   # s3rver, the fake S3 the blobstore tests run the S3 provider against.

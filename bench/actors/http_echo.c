@@ -1,7 +1,7 @@
 /*
- * bench_http_echo — a C stand-in for wasmCloud's Rust `echo` example actor (wasmcloud 0.18, wasmcloud-actor-http-
- * server), which cannot be built here (no wasm32 Rust target, no crates.io). It does what that actor does per
- * request:
+ * bench_http_echo — wasmCloud's Rust `echo` example actor (wasmcloud 0.18, wasmcloud-actor-http-server) redone in C
+ * with the actor SDK, beside its Rust rebuild (actors/rust_echo): the same work without serde and std. It does what
+ * that actor does per request:
  *
  *   fn echo(msg: http::Request) -> HandlerResult<http::Response> {
  *       let echo = EchoRequest { method, path, query_string, headers: msg.header, body: msg.body };
