@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "engine/aot/codegen.h"
 #include "engine/aot/disk_cache.h"
@@ -383,6 +384,7 @@ class AotBackend final : public AotEngine {
       : toolchain_(std::move(toolchain)), disk_(std::move(cache_dir), cache_max_bytes) {
     identity_parts_ = toolchain_.compiler;
     for (auto& f : aot::compilerFlags(toolchain_)) identity_parts_.push_back(std::move(f));
+    identity_parts_.push_back(aot::parallelLtoRule(toolchain_));
     identity_parts_.push_back(std::to_string(STRATUS_AOT_ABI_VERSION));
     identity_parts_.push_back("codegen " + std::to_string(aot::kCodegenRevision));
     identity_parts_.push_back(STRATUS_VERSION);
@@ -500,6 +502,7 @@ Expected<std::unique_ptr<AotEngine>> createAotEngine(const AotOptions& options) 
     toolchain.work_dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
   toolchain.keep_files = options.keep_files;
+  toolchain.parallel_lto = std::thread::hardware_concurrency() > 1 && aot::isGcc(toolchain);
   std::string cache_dir;
   if (options.disk_cache) cache_dir = options.cache_dir.empty() ? defaultCacheDir("aot") : options.cache_dir;
   aot::installSignalHandlers();

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "engine/aot/embedded_headers.h"
@@ -196,6 +197,31 @@ std::vector<std::string> compilerFlags(const Toolchain& toolchain) {
   };
 }
 
+std::string parallelLtoRule(const Toolchain& toolchain) {
+  if (!toolchain.parallel_lto) return "no parallel lto";
+  return "-flto=auto above " + std::to_string(kParallelLtoMinSourceBytes) + " bytes of C";
+}
+
+namespace {
+
+// What the compiler prints (stdout and stderr, at most `max_bytes`) when run with `args`; nullopt when it fails.
+std::optional<std::string> compilerOutput(const Toolchain& toolchain, std::initializer_list<const char*> args,
+                                          size_t max_bytes) {
+  std::string pattern = toolchain.work_dir + "/stratus-cc-probe-XXXXXX";
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) return std::nullopt;
+  ::close(fd);
+  std::vector<std::string> argv = toolchain.compiler;
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto status = run(argv, pattern, *toolchain.cancelled);
+  std::optional<std::string> text;
+  if (status && *status == 0) text = readLog(pattern, max_bytes);
+  ::unlink(pattern.c_str());
+  return text;
+}
+
+}  // namespace
+
 std::string compilerIdentity(const Toolchain& toolchain) {
   static std::mutex mu;
   static std::map<std::vector<std::string>, std::string> known;  // guarded by mu
@@ -206,21 +232,24 @@ std::string compilerIdentity(const Toolchain& toolchain) {
   std::string command;
   for (const auto& word : toolchain.compiler) command += (command.empty() ? "" : " ") + word;
   std::string version = "unknown version";
-  std::string pattern = toolchain.work_dir + "/stratus-cc-version-XXXXXX";
-  const int fd = mkstemp(pattern.data());
-  if (fd >= 0) {
-    ::close(fd);
-    std::vector<std::string> argv = toolchain.compiler;
-    argv.push_back("--version");
-    auto status = run(argv, pattern, *toolchain.cancelled);
-    if (status && *status == 0) {
-      std::string text = readLog(pattern, 4000);
-      text = text.substr(0, text.find('\n'));
-      if (!text.empty()) version = text;
-    }
-    ::unlink(pattern.c_str());
+  if (auto text = compilerOutput(toolchain, {"--version"}, 4000)) {
+    *text = text->substr(0, text->find('\n'));
+    if (!text->empty()) version = *text;
   }
   return known.emplace(toolchain.compiler, command + " (" + version + ")").first->second;
+}
+
+bool isGcc(const Toolchain& toolchain) {
+  static std::mutex mu;
+  static std::map<std::vector<std::string>, bool> known;  // guarded by mu
+  std::lock_guard lock(mu);
+  auto it = known.find(toolchain.compiler);
+  if (it != known.end()) return it->second;
+  // The predefined macros tell GCC from clang (which defines __GNUC__ too) and from compilers without either.
+  const auto macros = compilerOutput(toolchain, {"-dM", "-E", "-x", "c", "/dev/null"}, 1 << 20);
+  const bool gcc = macros && macros->find("#define __GNUC__ ") != std::string::npos &&
+                   macros->find("#define __clang__ ") == std::string::npos;
+  return known.emplace(toolchain.compiler, gcc).first->second;
 }
 
 Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolchain, const std::string& tag,
@@ -245,6 +274,10 @@ Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolcha
   const std::string log = d + "/cc.log";
   std::vector<std::string> argv = toolchain.compiler;
   for (auto& f : compilerFlags(toolchain)) argv.push_back(std::move(f));
+  // GCC's link-time optimisation splits one large translation unit into partitions compiled in parallel, one per
+  // core: about 0.65 of the time for wasmCloud's echo actor (1.7 MB of C) on 2 cores, the same speed of code. A
+  // small module makes one partition, and LTO only adds its own steps.
+  if (toolchain.parallel_lto && sources.source.size() > kParallelLtoMinSourceBytes) argv.push_back("-flto=auto");
   argv.insert(argv.end(), {"-I", d, "-o", library, d + "/" + kGlueFile, "-lm"});
   auto status = run(argv, log, *toolchain.cancelled);
   if (!status) return fail(status.takeError());

@@ -37,6 +37,9 @@ struct Toolchain {
   std::string optimization;           ///< e.g. "-O2"
   std::string work_dir;               ///< parent of the scratch directories
   bool keep_files = false;
+  /// Compile large modules with GCC's parallel link-time optimisation (-flto=auto, when the C source exceeds
+  /// kParallelLtoMinSourceBytes): for GCC on more than one core.
+  bool parallel_lto = false;
   /// When set, compiles in progress kill their compiler and fail, and later ones fail at once.
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
 };
@@ -48,12 +51,21 @@ Expected<std::vector<std::string>> findCompiler(const std::string& command);
 /// Whether the default compiler is available; probed once per process.
 bool defaultCompilerAvailable();
 
-/// Every compiler flag used, in order (part of the cache key: a change of flags must not reuse a library).
+/// Every compiler flag used for every module, in order (part of the cache key: a change of flags must not reuse a
+/// library).
 std::vector<std::string> compilerFlags(const Toolchain& toolchain);
+
+/// Size of generated C above which a toolchain with parallel_lto adds -flto=auto.
+inline constexpr size_t kParallelLtoMinSourceBytes = 512 * 1024;
+/// When -flto=auto is added, as a line of the cache key.
+std::string parallelLtoRule(const Toolchain& toolchain);
 
 /// The compiler's identity for cache keys: the command and the first line of its `--version` output (one line;
 /// "unknown version" when it prints none). Probed once per command per process.
 std::string compilerIdentity(const Toolchain& toolchain);
+
+/// Whether the compiler is GCC (it predefines __GNUC__ but not __clang__). Probed once per command per process.
+bool isGcc(const Toolchain& toolchain);
 
 /// Writes the sources to a fresh scratch directory and compiles them into a shared library; returns its bytes.
 /// `tag` names the scratch directory; `name` the module in errors. A failed compilation is kInternal with the

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -545,6 +547,57 @@ TEST(AotEngineTest, FailingCompilerReportsItsStatus) {
   EXPECT_EQ(m.error().code, ErrorCode::kInternal);
   EXPECT_NE(m.error().message.find("f.wasm: C compiler false exited with status 1"), std::string::npos)
       << m.error().message;
+}
+
+// Large modules compile with GCC's parallel link-time optimisation (one partition per core), small ones without.
+// A wrapper compiler logs every command line, then runs the real one.
+TEST(AotEngineTest, LargeModulesCompileWithParallelLtoOnGccWithSeveralCores) {
+  if (!aot::defaultCompilerAvailable()) GTEST_SKIP() << "no C compiler: the aot engine is not offered";
+  char dir_pattern[] = "/tmp/stratus-aot-lto-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_pattern), nullptr);
+  const std::string dir = dir_pattern;
+  const std::string log = dir + "/commands.log";
+  const std::string wrapper = dir + "/cc-wrapper";
+  {
+    std::ofstream out(wrapper);
+    out << "#!/bin/sh\necho \"$*\" >> '" << log << "'\nexec cc \"$@\"\n";
+  }
+  ASSERT_EQ(chmod(wrapper.c_str(), 0755), 0);
+  auto engine = createAotEngine({.compiler = wrapper, .work_dir = dir, .disk_cache = false});
+  ASSERT_TRUE(engine) << engine.error().toString();
+
+  // 1500 functions: about 700 KB of C. Each function's constant makes the module unique to this test.
+  std::string big = "(module";
+  for (int i = 0; i < 1500; ++i) {
+    big += " (func (export \"f" + std::to_string(i) + "\") (param i32) (result i32) local.get 0 i32.const " +
+           std::to_string(i + 7919) + " i32.mul)";
+  }
+  big += ")";
+  auto large = (*engine)->compile(wat2wasm(big), {.name = "large.wasm"});
+  ASSERT_TRUE(large) << large.error().toString();
+  auto instance = (*large)->instantiate({}, {}, nullptr);
+  ASSERT_TRUE(instance) << instance.error().toString();
+  const std::vector<Value> args = {Value::makeI32(3)};
+  Value result;
+  ASSERT_TRUE((*instance)->call("f1499", args, std::span<Value>(&result, 1)));
+  EXPECT_EQ(result.i32, 3u * (1499 + 7919));
+  auto small = (*engine)->compile(wat2wasm("(module (func (export \"g\") (result i32) i32.const 7919))"),
+                                  {.name = "small.wasm"});
+  ASSERT_TRUE(small) << small.error().toString();
+
+  std::ifstream in(log);
+  std::vector<std::string> compiles;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("-shared") != std::string::npos) compiles.push_back(line);
+  }
+  ASSERT_EQ(compiles.size(), 2u);
+  aot::Toolchain probe;
+  probe.compiler = {wrapper};
+  probe.work_dir = dir;
+  const bool parallel = std::thread::hardware_concurrency() > 1 && aot::isGcc(probe);
+  EXPECT_EQ(compiles[0].find("-flto=auto") != std::string::npos, parallel) << compiles[0];
+  EXPECT_EQ(compiles[1].find("-flto"), std::string::npos) << compiles[1];
+  std::filesystem::remove_all(dir);
 }
 
 // Runs in a fresh process (threadsafe death-test style re-executes the binary), so the order in which the two
