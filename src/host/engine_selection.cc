@@ -1,12 +1,32 @@
 #include "host/engine_selection.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "stratus/engine/interp.h"
 
 namespace stratus::host {
+namespace {
+
+// Nice levels a background compile runs below the host's own threads.
+constexpr int kBackgroundNice = 10;
+
+// Lowers the CPU priority of the calling thread and of the processes it starts from now on (on Linux a thread has
+// its own nice value, and a process it spawns inherits it). Best effort: a failure leaves the priority as it was.
+void lowerThisThreadsPriority() {
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  setpriority(PRIO_PROCESS, tid, std::min(current + kBackgroundNice, 19));
+}
+
+}  // namespace
 
 Expected<EngineMode> parseEngineMode(std::string_view name) {
   if (name == "interp") return EngineMode::kInterp;
@@ -96,6 +116,9 @@ void EngineSelection::compileInBackground(Bytes wasm, std::string name, Done don
 }
 
 void EngineSelection::work() {
+  // Compiling takes seconds of CPU per module (more with parallel LTO) while the host serves calls: the
+  // translation here and the compiler processes yield to the calls.
+  lowerThisThreadsPriority();
   for (;;) {
     Job job;
     {

@@ -26,7 +26,8 @@ Expected<EngineMode> parseEngineMode(std::string_view name);
 
 /// The engines of one host. The interpreter always exists; the aot engine is created when an actor first needs it,
 /// and for `auto` only when a C compiler is present (without one, auto stays on the interpreter and says so once).
-/// Background compiles run one at a time on one thread: compiling is CPU-heavy and must not starve the calls.
+/// Background compiles run one at a time on one thread, at a lower CPU priority (nice +10, inherited by the compiler
+/// processes): compiling is CPU-heavy and must not starve the calls.
 /// Thread-safe.
 class EngineSelection {
  public:

@@ -5,8 +5,11 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -93,11 +96,13 @@ class TieringTest : public ::testing::Test {
     std::string pattern = (fs::temp_directory_path() / "stratus-tiering-XXXXXX").string();
     dir_ = ::mkdtemp(pattern.data());
     gate_ = dir_ / "gate";
-    // A compiler that answers --version at once and compiles only once the gate exists (or fails, for
-    // FailedCompileKeepsTheInterpreter). Its path is part of the cache key: no other test's code is reused.
+    // A compiler that answers the engine's probes (--version, -dM) at once and compiles only once the gate exists
+    // (or fails, for FailedCompileKeepsTheInterpreter), noting the priority it runs at. Its path is part of the
+    // cache key: no other test's code is reused.
     compiler_ = dir_ / "gated-cc";
     std::ofstream(compiler_) << "#!/bin/sh\n"
-                                "[ \"$1\" = --version ] && exec cc --version\n"
+                                "case \"$1\" in --version|-dM) exec cc \"$@\";; esac\n"
+                                "nice > '" << (dir_ / "niceness").string() << "'\n"
                                 "[ -e '" << (dir_ / "broken").string() << "' ] && { echo 'broken compiler' >&2; exit 3; }\n"
                                 "n=0; while [ ! -e '" << gate_.string() << "' ] && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done\n"
                                 "exec cc \"$@\"\n";
@@ -221,6 +226,31 @@ TEST_F(TieringTest, EngineCanBeChosenPerActor) {
   ASSERT_TRUE(pinned) << pinned.error().toString();
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(engineOf(*auto_host, *pinned), "interp");
+}
+
+TEST_F(TieringTest, BackgroundCompilesRunAtALowerPriorityThanTheCaller) {
+  openGate();
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  const auto niceness = [&] {
+    std::ifstream in(dir_ / "niceness");
+    int n = -100;
+    in >> n;
+    return n;
+  };
+  // Asked for aot, the actor's compile runs on the starting thread, at its priority.
+  auto host = makeHost("interp");
+  auto foreground = host->startActor(signActor(actor_, {.name = "foreground"}), {.engine = "aot"});
+  ASSERT_TRUE(foreground) << foreground.error().toString();
+  EXPECT_EQ(niceness(), own);
+  // auto's tier-up compile (of another module, whose code no cache has) runs in the background, 10 nice levels
+  // lower.
+  auto auto_host = makeHost("auto");
+  auto background = auto_host->startActor(signActor(testing::loadActor("compute_actor"), {.name = "background"}));
+  ASSERT_TRUE(background) << background.error().toString();
+  ASSERT_TRUE(waitForEngine(*auto_host, *background, "aot"));
+  EXPECT_EQ(niceness(), std::min(own + 10, 19));
 }
 
 TEST_F(TieringTest, WithoutACompilerAutoStaysOnTheInterpreterAndSaysSoOnce) {
