@@ -49,9 +49,13 @@ bool findInPath(const std::string& program) {
   while (start <= dirs.size()) {
     size_t end = dirs.find(':', start);
     if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    if (isExecutableFile(dir + "/" + program)) return true;
+    // Built in one go: `dir + "/" + program` (and assigning "." to a string) trips GCC 12's -Wrestrict false
+    // positive at -O3.
+    const std::string_view dir = std::string_view(dirs).substr(start, end - start);
+    std::string candidate(dir.empty() ? std::string_view(".") : dir);
+    candidate += '/';
+    candidate += program;
+    if (isExecutableFile(candidate)) return true;
     start = end + 1;
   }
   return false;
