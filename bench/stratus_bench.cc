@@ -223,9 +223,24 @@ void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
   }
 }
 
-// bench_http_echo (actors/http_echo.c, a C stand-in for wasmCloud's Rust echo actor): HandleRequest of the same
-// request bytes through a WapcInstance. The guest decodes the whole Request, writes the JSON echo and encodes the
-// Response; run.sh times the same call on @wapc/host for the node/engine ratio.
+// Times HandleRequest of `request` on an instance whose answer was checked already.
+void timeHandleRequest(benchmark::State& state, wapc::WapcInstance& instance, const Bytes& request,
+                       size_t response_bytes) {
+  for (auto _ : state) {
+    auto result = instance.call("HandleRequest", request);
+    if (!result) {
+      skip(state, "HandleRequest", result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(result->data());
+  }
+  state.counters["request_bytes"] = static_cast<double>(request.size());
+  state.counters["response_bytes"] = static_cast<double>(response_bytes);
+}
+
+// bench_http_echo (actors/http_echo.c, wasmCloud's echo actor's work in C): HandleRequest of the same request bytes
+// through a WapcInstance. The guest decodes the whole Request, writes the JSON echo and encodes the Response; run.sh
+// times the same call on @wapc/host for the node/engine ratio.
 void benchHttpEcho(benchmark::State& state, const std::string& engine_name) {
   EngineFixture* fx = fixtureOrSkip(state, engine_name);
   if (fx == nullptr) return;
@@ -234,17 +249,7 @@ void benchHttpEcho(benchmark::State& state, const std::string& engine_name) {
   const Bytes request = echoHttpRequest();
   const Bytes response = echoHttpResponse();
   if (!checkCall(state, **instance, "HandleRequest", request, response)) return;
-
-  for (auto _ : state) {
-    auto result = (*instance)->call("HandleRequest", request);
-    if (!result) {
-      skip(state, "HandleRequest", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  state.counters["request_bytes"] = static_cast<double>(request.size());
-  state.counters["response_bytes"] = static_cast<double>(response.size());
+  timeHandleRequest(state, **instance, request, response.size());
 }
 
 // bench_rust_echo (actors/rust_echo: wasmCloud's echo example actor in Rust, serde + rmp-serde + serde_json): the
@@ -261,16 +266,7 @@ void benchRustEcho(benchmark::State& state, const std::string& engine_name) {
   if (std::string why; !sameEchoResponse(*first, &why)) {
     return state.SkipWithError(("HandleRequest returned an unexpected result: " + why).c_str());
   }
-  for (auto _ : state) {
-    auto result = (*instance)->call("HandleRequest", request);
-    if (!result) {
-      skip(state, "HandleRequest", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  state.counters["request_bytes"] = static_cast<double>(request.size());
-  state.counters["response_bytes"] = static_cast<double>(first->size());
+  timeHandleRequest(state, **instance, request, first->size());
 }
 
 // --- actor -> host calls ----------------------------------------------------------------------------------------
