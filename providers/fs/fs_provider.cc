@@ -30,10 +30,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 
+#include "common/actor_map.h"
 #include "common/download_runner.h"
 #include "common/link_values.h"
 #include "fs_store.h"
@@ -85,10 +85,7 @@ class FsProvider final : public provider::CapabilityProvider {
     config.max_chunk_bytes = *max_chunk;
     std::string line = "filesystem blobstore: actor ";
     line.append(actor).append(" stores under ").append(config.store->root());
-    {
-      std::unique_lock lock(mu_);
-      configs_[std::string(actor)] = std::make_shared<ActorConfig>(std::move(config));
-    }
+    configs_.put(actor, std::make_shared<ActorConfig>(std::move(config)));
     dispatcher().log(STRATUS_LOG_INFO, line);
     return ok();
   }
@@ -96,25 +93,13 @@ class FsProvider final : public provider::CapabilityProvider {
   Expected<void> removeActor(std::string_view actor) override {
     downloads_.cancel(actor);
     abortUploads([&](const std::string& key, const PendingUpload&) { return key.starts_with(actorPrefix(actor)); });
-    std::unique_lock lock(mu_);
-    if (auto it = configs_.find(actor); it != configs_.end()) configs_.erase(it);
+    configs_.remove(actor);
     return ok();
   }
 
   Expected<Bytes> handleCall(std::string_view actor, std::string_view op, std::span<const uint8_t> msg) override {
-    std::shared_ptr<ActorConfig> config;
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = configs_.find(actor); it != configs_.end()) config = it->second;
-    }
-    if (!config) {
-      std::string text = "filesystem blobstore ";
-      text.append(op)
-          .append(": actor ")
-          .append(actor)
-          .append(" is not linked to this provider (no BindActor received)");
-      return fail(ErrorCode::kPermissionDenied, std::move(text));
-    }
+    std::shared_ptr<ActorConfig> config = configs_.find(actor);
+    if (!config) return fail(notLinked("filesystem blobstore " + std::string(op), actor));
     auto r = dispatch(std::string(actor), *config, op, msg);
     if (!r) return opError(op, r.takeError());
     return r;
@@ -123,7 +108,6 @@ class FsProvider final : public provider::CapabilityProvider {
   void stop() override {
     downloads_.stopAll();
     abortUploads([](const std::string&, const PendingUpload&) { return true; });
-    std::unique_lock lock(mu_);
     configs_.clear();
   }
 
@@ -362,8 +346,7 @@ class FsProvider final : public provider::CapabilityProvider {
     for (auto& u : dropped) u->abort();
   }
 
-  std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<ActorConfig>, std::less<>> configs_;  // guarded by mu_
+  ActorMap<ActorConfig> configs_;
   std::mutex uploads_mu_;
   std::map<std::string, PendingUpload> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
   DownloadRunner downloads_{kMaxDownloads};

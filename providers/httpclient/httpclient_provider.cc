@@ -17,10 +17,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "common/actor_map.h"
 #include "common/link_values.h"
 #include "stratus/codec/http.h"
 #include "stratus/provider.hpp"
@@ -264,19 +264,12 @@ class HttpClientProvider final : public provider::CapabilityProvider {
     config.max_redirects = *redirects;
     config.max_response_bytes = *max_bytes;
 
-    std::unique_lock lock(mu_);
-    clients_[std::string(actor)] = std::make_shared<Client>(config);  // a re-bind takes the new configuration
+    clients_.put(actor, std::make_shared<Client>(config));  // a re-bind takes the new configuration
     return ok();
   }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::shared_ptr<Client> dropped;  // closed outside the lock; a request in flight keeps it alive until done
-    std::unique_lock lock(mu_);
-    if (auto it = clients_.find(actor); it != clients_.end()) {
-      dropped = std::move(it->second);
-      clients_.erase(it);
-    }
-    lock.unlock();
+    clients_.remove(actor);
     return ok();
   }
 
@@ -289,24 +282,14 @@ class HttpClientProvider final : public provider::CapabilityProvider {
     if (!init_error_.empty()) {
       return fail(ErrorCode::kUnavailable, "httpclient: libcurl failed to initialize: " + init_error_);
     }
-    std::shared_ptr<Client> client;
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = clients_.find(actor); it != clients_.end()) client = it->second;
-    }
-    if (!client) {
-      return fail(ErrorCode::kPermissionDenied, "httpclient: actor " + std::string(actor) +
-                                                    " is not linked to this provider (no BindActor received)");
-    }
+    std::shared_ptr<Client> client = clients_.find(actor);
+    if (!client) return fail(notLinked("httpclient", actor));
     auto request = codec::decodeHttpClientRequest(msg);
     if (!request) return fail(request.takeError());
     return perform(*client, *request);
   }
 
-  void stop() override {
-    std::unique_lock lock(mu_);
-    clients_.clear();
-  }
+  void stop() override { clients_.clear(); }
 
  private:
   struct Config {
@@ -476,8 +459,7 @@ class HttpClientProvider final : public provider::CapabilityProvider {
   }
 
   std::string init_error_;
-  std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<Client>, std::less<>> clients_;  // guarded by mu_
+  ActorMap<Client> clients_;
 };
 
 }  // namespace

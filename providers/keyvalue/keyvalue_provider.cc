@@ -5,9 +5,9 @@
 //   MAX_STORE_BYTES  approximate memory one actor's data may use (default 64 MiB)
 #include <map>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 
+#include "common/actor_map.h"
 #include "common/link_values.h"
 #include "store.h"
 #include "stratus/codec/keyvalue.h"
@@ -34,24 +34,14 @@ class KeyValueProvider final : public provider::CapabilityProvider {
     limits.max_value_bytes = *max_value;
     limits.max_store_bytes = *max_store;
 
-    std::unique_lock lock(mu_);
-    auto it = stores_.find(actor);
-    if (it != stores_.end()) {
-      it->second->setLimits(limits);  // a repeated BindActor keeps the data
-    } else {
-      stores_.emplace(std::string(actor), std::make_shared<Store>(std::string(actor), limits));
-    }
+    stores_.updateOrCreate(
+        actor, [&](Store& store) { store.setLimits(limits); },  // a repeated BindActor keeps the data
+        [&] { return std::make_shared<Store>(std::string(actor), limits); });
     return ok();
   }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::shared_ptr<Store> dropped;  // freed outside the lock; a call still using it keeps it alive until done
-    std::unique_lock lock(mu_);
-    if (auto it = stores_.find(actor); it != stores_.end()) {
-      dropped = std::move(it->second);
-      stores_.erase(it);
-    }
-    lock.unlock();
+    stores_.remove(actor);
     return ok();
   }
 
@@ -59,28 +49,17 @@ class KeyValueProvider final : public provider::CapabilityProvider {
                              std::span<const uint8_t> msg) override {
     auto op = codec::keyValueOpFromName(operation);
     if (!op) return fail(op.takeError());
-    std::shared_ptr<Store> store;
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = stores_.find(actor); it != stores_.end()) store = it->second;
-    }
-    if (!store) {
-      return fail(ErrorCode::kPermissionDenied, "keyvalue " + std::string(operation) + ": actor " + std::string(actor) +
-                                                    " is not linked to this provider " + "(no BindActor received)");
-    }
+    std::shared_ptr<Store> store = stores_.find(actor);
+    if (!store) return fail(notLinked("keyvalue " + std::string(operation), actor));
     auto request = codec::decodeKeyValueRequest(*op, msg);
     if (!request) return fail(request.takeError());
     return store->apply(*request, Clock::now());
   }
 
-  void stop() override {
-    std::unique_lock lock(mu_);
-    stores_.clear();
-  }
+  void stop() override { stores_.clear(); }
 
  private:
-  std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<Store>, std::less<>> stores_;  // guarded by mu_
+  ActorMap<Store> stores_;
 };
 
 }  // namespace

@@ -17,10 +17,10 @@
 #include <charconv>
 #include <map>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "common/actor_map.h"
 #include "common/keyvalue_messages.h"
 #include "connection.h"
 #include "redis_url.h"
@@ -195,25 +195,12 @@ class RedisProvider final : public provider::CapabilityProvider {
         }
       }
     }
-    std::shared_ptr<ActorLink> replaced;  // closed outside the lock; a call still using it keeps it until done
-    std::unique_lock lock(mu_);
-    auto [it, inserted] = links_.try_emplace(std::string(actor), link);
-    if (!inserted) {
-      replaced = std::move(it->second);  // a repeated BindActor applies its values (the data lives in Redis)
-      it->second = std::move(link);
-    }
-    lock.unlock();
+    links_.put(actor, std::move(link));  // a repeated BindActor applies its values (the data lives in Redis)
     return ok();
   }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::shared_ptr<ActorLink> dropped;
-    std::unique_lock lock(mu_);
-    if (auto it = links_.find(actor); it != links_.end()) {
-      dropped = std::move(it->second);
-      links_.erase(it);
-    }
-    lock.unlock();
+    links_.remove(actor);
     return ok();
   }
 
@@ -221,28 +208,14 @@ class RedisProvider final : public provider::CapabilityProvider {
                              std::span<const uint8_t> msg) override {
     auto op = codec::keyValueOpFromName(operation);
     if (!op) return fail(op.takeError());
-    std::shared_ptr<ActorLink> link;
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = links_.find(actor); it != links_.end()) link = it->second;
-    }
-    if (!link) {
-      std::string text = "keyvalue ";
-      text += operation;
-      text += ": actor ";
-      text += actor;
-      text += " is not linked to this provider (no BindActor received)";
-      return fail(ErrorCode::kPermissionDenied, std::move(text));
-    }
+    std::shared_ptr<ActorLink> link = links_.find(actor);
+    if (!link) return fail(notLinked("keyvalue " + std::string(operation), actor));
     auto request = codec::decodeKeyValueRequest(*op, msg);
     if (!request) return fail(request.takeError());
     return apply(*link, *request);
   }
 
-  void stop() override {
-    std::unique_lock lock(mu_);
-    links_.clear();
-  }
+  void stop() override { links_.clear(); }
 
  private:
   Expected<Bytes> apply(ActorLink& link, const KeyValueRequest& q) {
@@ -518,8 +491,7 @@ class RedisProvider final : public provider::CapabilityProvider {
     return fail(ec, std::move(msg));
   }
 
-  std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<ActorLink>, std::less<>> links_;  // guarded by mu_
+  ActorMap<ActorLink> links_;
 };
 
 }  // namespace

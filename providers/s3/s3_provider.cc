@@ -41,10 +41,10 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 
+#include "common/actor_map.h"
 #include "common/download_runner.h"
 #include "common/link_values.h"
 #include "s3_client.h"
@@ -247,10 +247,7 @@ class S3Provider final : public provider::CapabilityProvider {
     line.append(actor).append(" uses ").append(config.client->config().endpoint);
     line.append(config.client->config().path_style ? " (path-style, region " : " (virtual-hosted, region ");
     line.append(config.client->config().region).append(")");
-    {
-      std::unique_lock lock(mu_);
-      configs_[std::string(actor)] = std::make_shared<ActorConfig>(std::move(config));
-    }
+    configs_.put(actor, std::make_shared<ActorConfig>(std::move(config)));
     dispatcher().log(STRATUS_LOG_INFO, line);
     return ok();
   }
@@ -259,25 +256,13 @@ class S3Provider final : public provider::CapabilityProvider {
     downloads_.cancel(actor);
     const std::string prefix = actorPrefix(actor);
     abortUploads([&](const std::string& key, const Upload&) { return key.starts_with(prefix); });
-    std::unique_lock lock(mu_);
-    if (auto it = configs_.find(actor); it != configs_.end()) configs_.erase(it);
+    configs_.remove(actor);
     return ok();
   }
 
   Expected<Bytes> handleCall(std::string_view actor, std::string_view op, std::span<const uint8_t> msg) override {
-    std::shared_ptr<ActorConfig> config;
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = configs_.find(actor); it != configs_.end()) config = it->second;
-    }
-    if (!config) {
-      std::string text = "S3 blobstore ";
-      text.append(op)
-          .append(": actor ")
-          .append(actor)
-          .append(" is not linked to this provider (no BindActor received)");
-      return fail(ErrorCode::kPermissionDenied, std::move(text));
-    }
+    std::shared_ptr<ActorConfig> config = configs_.find(actor);
+    if (!config) return fail(notLinked("S3 blobstore " + std::string(op), actor));
     auto r = dispatch(std::string(actor), config, op, msg);
     if (!r) return opError(op, r.takeError());
     return r;
@@ -286,7 +271,6 @@ class S3Provider final : public provider::CapabilityProvider {
   void stop() override {
     downloads_.stopAll();
     abortUploads([](const std::string&, const Upload&) { return true; });
-    std::unique_lock lock(mu_);
     configs_.clear();
   }
 
@@ -558,8 +542,7 @@ class S3Provider final : public provider::CapabilityProvider {
     for (auto& u : dropped) u->abort();
   }
 
-  std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<ActorConfig>, std::less<>> configs_;  // guarded by mu_
+  ActorMap<ActorConfig> configs_;
   std::mutex uploads_mu_;
   std::map<std::string, std::shared_ptr<Upload>> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
   DownloadRunner downloads_{kMaxDownloads};
