@@ -34,7 +34,7 @@
 #include <thread>
 
 #include "common/actor_map.h"
-#include "common/download_runner.h"
+#include "common/blob_transfers.h"
 #include "common/link_values.h"
 #include "fs_store.h"
 #include "stratus/codec/blobstore.h"
@@ -47,19 +47,12 @@ constexpr uint64_t kDefaultMaxObjectBytes = uint64_t{1} << 30;
 constexpr uint64_t kDefaultMaxChunkBytes = uint64_t{16} << 20;
 constexpr uint64_t kChunkBytesCeiling = uint64_t{1} << 30;
 constexpr uint64_t kDefaultDownloadChunk = uint64_t{1} << 20;
-constexpr size_t kMaxUploadsPerActor = 64;
 constexpr size_t kMaxDownloads = 32;
 constexpr std::string_view kWho = "filesystem blobstore";
 
 struct ActorConfig {
   std::shared_ptr<FsStore> store;
-  uint64_t max_object_bytes = kDefaultMaxObjectBytes;
-  uint64_t max_chunk_bytes = kDefaultMaxChunkBytes;
-};
-
-struct PendingUpload {
-  std::shared_ptr<Upload> upload;
-  std::string root;  // the ROOT it writes under
+  BlobLimits limits;
 };
 
 class FsProvider final : public provider::CapabilityProvider {
@@ -81,8 +74,7 @@ class FsProvider final : public provider::CapabilityProvider {
     auto store = FsStore::open(root->second);
     if (!store) return opError("filesystem blobstore", store.takeError());
     config.store = std::move(*store);
-    config.max_object_bytes = *max_object;
-    config.max_chunk_bytes = *max_chunk;
+    config.limits = {*max_object, *max_chunk};
     std::string line = "filesystem blobstore: actor ";
     line.append(actor).append(" stores under ").append(config.store->root());
     configs_.put(actor, std::make_shared<ActorConfig>(std::move(config)));
@@ -92,7 +84,7 @@ class FsProvider final : public provider::CapabilityProvider {
 
   Expected<void> removeActor(std::string_view actor) override {
     downloads_.cancel(actor);
-    abortUploads([&](const std::string& key, const PendingUpload&) { return key.starts_with(actorPrefix(actor)); });
+    uploads_.abortActor(actor);
     configs_.remove(actor);
     return ok();
   }
@@ -107,23 +99,11 @@ class FsProvider final : public provider::CapabilityProvider {
 
   void stop() override {
     downloads_.stopAll();
-    abortUploads([](const std::string&, const PendingUpload&) { return true; });
+    uploads_.abortAll();
     configs_.clear();
   }
 
  private:
-  static std::string actorPrefix(std::string_view actor) {
-    std::string p(actor);
-    p.push_back('\n');
-    return p;
-  }
-  static std::string uploadKey(std::string_view actor, const std::string& container, const std::string& object) {
-    std::string k = actorPrefix(actor);
-    k.append(container).push_back('\n');
-    k.append(object);
-    return k;
-  }
-
   Expected<Bytes> dispatch(const std::string& actor, const ActorConfig& config, std::string_view op,
                            std::span<const uint8_t> msg) {
     FsStore& store = *config.store;
@@ -138,8 +118,10 @@ class FsProvider final : public provider::CapabilityProvider {
       if (!c) return fail(c.takeError());
       STRATUS_TRY(checkName(c->id, std::nullopt));
       const std::string root = store.root();
-      abortUploads(
-          [&](const std::string&, const PendingUpload& u) { return u.root == root && u.upload->container() == c->id; });
+      // Every actor's uploads into the container (actors linked to the same ROOT share it).
+      uploads_.abortIf([&](std::string_view, const Upload& u, const std::string& upload_root) {
+        return upload_root == root && u.container() == c->id;
+      });
       STRATUS_TRY(store.removeContainer(c->id));
       return codec::encode(codec::BlobstoreResult{});
     }
@@ -187,57 +169,21 @@ class FsProvider final : public provider::CapabilityProvider {
                 "RemoveObject, GetObjectInfo, StartUpload, UploadChunk and StartDownload");
   }
 
-  Expected<void> checkChunk(const ActorConfig& config, const codec::FileChunk& chunk) {
-    if (chunk.chunk_bytes.size() > config.max_chunk_bytes) {
-      return fail(ErrorCode::kResourceExhausted,
-                  "chunk " + std::to_string(chunk.sequence_no) + " of " + objectLabel(chunk.container.id, chunk.id) +
-                      " has " + std::to_string(chunk.chunk_bytes.size()) + " bytes, more than MAX_CHUNK_BYTES " +
-                      std::to_string(config.max_chunk_bytes));
-    }
-    return ok();
-  }
-
   Expected<void> startUpload(const std::string& actor, const ActorConfig& config, const codec::FileChunk& chunk) {
     STRATUS_TRY(checkName(chunk.container.id, chunk.id));
-    const std::string what = objectLabel(chunk.container.id, chunk.id);
-    if (chunk.total_bytes > config.max_object_bytes) {
-      return fail(ErrorCode::kResourceExhausted, what + ": totalBytes " + std::to_string(chunk.total_bytes) +
-                                                     " is more than MAX_OBJECT_BYTES " +
-                                                     std::to_string(config.max_object_bytes));
-    }
-    if (chunk.chunk_size > config.max_chunk_bytes) {
-      return fail(ErrorCode::kResourceExhausted, what + ": chunkSize " + std::to_string(chunk.chunk_size) +
-                                                     " is more than MAX_CHUNK_BYTES " +
-                                                     std::to_string(config.max_chunk_bytes));
-    }
-    STRATUS_TRY(checkChunk(config, chunk));
+    STRATUS_TRY(config.limits.checkUploadStart(chunk));
     auto dir = config.store->openContainer(chunk.container.id);
     if (!dir) return fail(dir.takeError());
-
-    const std::string key = uploadKey(actor, chunk.container.id, chunk.id);
-    std::shared_ptr<Upload> upload;
-    std::shared_ptr<Upload> replaced;
-    {
-      std::lock_guard lock(uploads_mu_);
-      if (auto it = uploads_.find(key); it != uploads_.end()) {
-        replaced = std::move(it->second.upload);
-        uploads_.erase(it);
-      }
-      const std::string prefix = actorPrefix(actor);
-      size_t mine = 0;
-      for (auto it = uploads_.lower_bound(prefix); it != uploads_.end() && it->first.starts_with(prefix); ++it) ++mine;
-      if (mine >= kMaxUploadsPerActor) {
-        return fail(ErrorCode::kResourceExhausted,
-                    what + ": this actor has " + std::to_string(mine) + " uploads in progress already (the limit)");
-      }
-      auto started = Upload::start(std::move(*dir), chunk.container.id, chunk.id, chunk.total_bytes);
-      if (!started) return fail(started.takeError());
-      upload = *started;
-      uploads_[key] = PendingUpload{upload, config.store->root()};
+    auto started = Upload::start(std::move(*dir), chunk.container.id, chunk.id, chunk.total_bytes);
+    if (!started) return fail(started.takeError());
+    std::shared_ptr<Upload> upload = *started;
+    if (auto added = uploads_.add(actor, chunk.container.id, chunk.id, upload, config.store->root()); !added) {
+      upload->abort();
+      return added;
     }
-    if (replaced) replaced->abort();
     auto done = chunk.chunk_bytes.empty() ? upload->finishIfEmpty() : upload->add(chunk.sequence_no, chunk.chunk_bytes);
-    if (!done || *done) forget(key, upload);  // a refused first chunk ends the upload before it began
+    // A refused first chunk ends the upload before it began.
+    if (!done || *done) uploads_.forget(actor, chunk.container.id, chunk.id, upload);
     if (!done) {
       upload->abort();
       return fail(done.takeError());
@@ -247,108 +193,55 @@ class FsProvider final : public provider::CapabilityProvider {
 
   Expected<void> uploadChunk(const std::string& actor, const ActorConfig& config, const codec::FileChunk& chunk) {
     STRATUS_TRY(checkName(chunk.container.id, chunk.id));
-    STRATUS_TRY(checkChunk(config, chunk));
-    const std::string key = uploadKey(actor, chunk.container.id, chunk.id);
-    std::shared_ptr<Upload> upload;
-    {
-      std::lock_guard lock(uploads_mu_);
-      if (auto it = uploads_.find(key); it != uploads_.end()) upload = it->second.upload;
-    }
+    STRATUS_TRY(config.limits.checkChunk(chunk));
+    std::shared_ptr<Upload> upload = uploads_.find(actor, chunk.container.id, chunk.id);
     if (!upload) {
       return fail(ErrorCode::kNotFound, "no upload of " + objectLabel(chunk.container.id, chunk.id) +
                                             " is in progress (StartUpload first; it may have completed already)");
     }
     auto done = upload->add(chunk.sequence_no, chunk.chunk_bytes);
-    if (done && *done) forget(key, upload);
-    if (!done) {
-      // A refused chunk leaves the upload going; a failed write or rename has ended it.
-      if (!upload->active()) forget(key, upload);
-      return fail(done.takeError());
+    // A refused chunk leaves the upload going; a completed one, or a failed write or rename, has ended it.
+    if ((done && *done) || (!done && !upload->active())) {
+      uploads_.forget(actor, chunk.container.id, chunk.id, upload);
     }
+    if (!done) return fail(done.takeError());
     return ok();
   }
 
   Expected<void> startDownload(const std::string& actor, const ActorConfig& config,
                                const codec::StreamRequest& request) {
-    uint64_t chunk =
-        request.chunk_size == 0 ? std::min(kDefaultDownloadChunk, config.max_chunk_bytes) : request.chunk_size;
-    if (chunk > config.max_chunk_bytes) {
-      return fail(ErrorCode::kResourceExhausted, objectLabel(request.container.id, request.id) + ": chunkSize " +
-                                                     std::to_string(chunk) + " is more than MAX_CHUNK_BYTES " +
-                                                     std::to_string(config.max_chunk_bytes));
-    }
+    auto chunk = config.limits.downloadChunk(request, kDefaultDownloadChunk);
+    if (!chunk) return fail(chunk.takeError());
     uint64_t size = 0;
     auto fd = config.store->openObject(request.container.id, request.id, size);
     if (!fd) return fail(fd.takeError());
     auto file = std::make_shared<Fd>(std::move(*fd));
-    return downloads_.start(
-        actor, [d = dispatcher(), actor, file, size, chunk, request](const std::atomic<bool>& cancelled) {
-          const std::string what = objectLabel(request.container.id, request.id);
-          uint64_t offset = 0;
-          uint64_t seq = 0;
-          do {
-            if (cancelled) return;
-            codec::FileChunk fc;
-            fc.sequence_no = seq;
-            fc.container = request.container;
-            fc.id = request.id;
-            fc.total_bytes = size;
-            fc.chunk_size = chunk;
-            fc.context = request.context;
-            fc.chunk_bytes.resize(static_cast<size_t>(std::min(chunk, size - offset)));
-            size_t got = 0;
-            while (got < fc.chunk_bytes.size()) {
-              ssize_t n = ::pread(file->get(), fc.chunk_bytes.data() + got, fc.chunk_bytes.size() - got,
-                                  static_cast<off_t>(offset + got));
-              if (n < 0 && errno == EINTR) continue;
-              if (n <= 0) {
-                d.log(STRATUS_LOG_ERROR, "filesystem blobstore: download of " + what + " for actor " + actor +
-                                             " stopped: the file shrank or could not be read at byte " +
-                                             std::to_string(offset + got));
-                return;
-              }
-              got += static_cast<size_t>(n);
-            }
-            auto r = d.call(actor, codec::kOpReceiveChunk, codec::encode(fc));
-            if (!r) {
-              d.log(STRATUS_LOG_ERROR, "filesystem blobstore: download of " + what + " for actor " + actor +
-                                           " stopped: ReceiveChunk " + std::to_string(seq) +
-                                           " failed: " + r.error().message);
-              return;
-            }
-            offset += fc.chunk_bytes.size();
-            ++seq;
-          } while (offset < size);
-        });
+    return downloads_.start(actor, [d = dispatcher(), actor, file, size, chunk = *chunk,
+                                    request](const std::atomic<bool>& cancelled) {
+      deliverChunks(d, kWho, actor, request, size, chunk, cancelled, [&](uint64_t offset, uint64_t len) {
+        return readAt(*file, offset, len);
+      });
+    });
   }
 
-  // Drops the upload from the table when it is still the one under `key`.
-  void forget(const std::string& key, const std::shared_ptr<Upload>& upload) {
-    std::lock_guard lock(uploads_mu_);
-    if (auto it = uploads_.find(key); it != uploads_.end() && it->second.upload == upload) uploads_.erase(it);
-  }
-
-  // Aborts (and drops) every pending upload for which `pred(key, upload)` holds.
-  template <typename Pred>
-  void abortUploads(Pred&& pred) {
-    std::vector<std::shared_ptr<Upload>> dropped;
-    {
-      std::lock_guard lock(uploads_mu_);
-      for (auto it = uploads_.begin(); it != uploads_.end();) {
-        if (pred(it->first, it->second)) {
-          dropped.push_back(std::move(it->second.upload));
-          it = uploads_.erase(it);
-        } else {
-          ++it;
-        }
+  // `len` bytes of the file at `offset`; an error when it has fewer (it shrank) or cannot be read.
+  static Expected<Bytes> readAt(const Fd& file, uint64_t offset, uint64_t len) {
+    Bytes bytes(static_cast<size_t>(len));
+    size_t got = 0;
+    while (got < bytes.size()) {
+      ssize_t n = ::pread(file.get(), bytes.data() + got, bytes.size() - got, static_cast<off_t>(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return fail(ErrorCode::kIo,
+                    "the file shrank or could not be read at byte " + std::to_string(offset + got));
       }
+      got += static_cast<size_t>(n);
     }
-    for (auto& u : dropped) u->abort();
+    return bytes;
   }
 
   ActorMap<ActorConfig> configs_;
-  std::mutex uploads_mu_;
-  std::map<std::string, PendingUpload> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
+  UploadTable<Upload> uploads_;
   DownloadRunner downloads_{kMaxDownloads};
 };
 

@@ -45,7 +45,7 @@
 #include <thread>
 
 #include "common/actor_map.h"
-#include "common/download_runner.h"
+#include "common/blob_transfers.h"
 #include "common/link_values.h"
 #include "s3_client.h"
 #include "stratus/codec/blobstore.h"
@@ -63,7 +63,6 @@ constexpr uint64_t kDefaultMultipartBytes = uint64_t{16} << 20;
 constexpr uint64_t kDefaultPartBytes = uint64_t{8} << 20;
 constexpr uint64_t kMinPartBytes = uint64_t{5} << 20;
 constexpr uint64_t kMaxKeyBytes = 1024;
-constexpr size_t kMaxUploadsPerActor = 64;
 constexpr size_t kMaxChunksPerUpload = 65536;
 constexpr size_t kMaxDownloads = 32;
 constexpr std::string_view kWho = "S3 blobstore";
@@ -122,8 +121,7 @@ Expected<void> checkObject(const std::string& container, const std::string& obje
 
 struct ActorConfig {
   std::shared_ptr<S3Client> client;
-  uint64_t max_object_bytes = kDefaultMaxObjectBytes;
-  uint64_t max_chunk_bytes = kDefaultMaxChunkBytes;
+  BlobLimits limits;
   uint64_t multipart_bytes = kDefaultMultipartBytes;
   uint64_t part_bytes = kDefaultPartBytes;
 };
@@ -235,8 +233,7 @@ class S3Provider final : public provider::CapabilityProvider {
     if (!multipart) return fail(multipart.takeError());
     auto part = linkNumber(values, "PART_BYTES", kDefaultPartBytes, kMinPartBytes, kMaxObjectCeiling, kWho);
     if (!part) return fail(part.takeError());
-    config.max_object_bytes = *max_object;
-    config.max_chunk_bytes = *max_chunk;
+    config.limits = {*max_object, *max_chunk};
     config.multipart_bytes = *multipart;
     config.part_bytes = *part;
     auto client = S3Client::create(std::move(s3));
@@ -254,8 +251,7 @@ class S3Provider final : public provider::CapabilityProvider {
 
   Expected<void> removeActor(std::string_view actor) override {
     downloads_.cancel(actor);
-    const std::string prefix = actorPrefix(actor);
-    abortUploads([&](const std::string& key, const Upload&) { return key.starts_with(prefix); });
+    uploads_.abortActor(actor);
     configs_.remove(actor);
     return ok();
   }
@@ -270,23 +266,11 @@ class S3Provider final : public provider::CapabilityProvider {
 
   void stop() override {
     downloads_.stopAll();
-    abortUploads([](const std::string&, const Upload&) { return true; });
+    uploads_.abortAll();
     configs_.clear();
   }
 
  private:
-  static std::string actorPrefix(std::string_view actor) {
-    std::string p(actor);
-    p.push_back('\n');
-    return p;
-  }
-  static std::string uploadKey(std::string_view actor, const std::string& container, const std::string& object) {
-    std::string k = actorPrefix(actor);
-    k.append(container).push_back('\n');
-    k.append(object);
-    return k;
-  }
-
   Expected<Bytes> dispatch(const std::string& actor, const std::shared_ptr<ActorConfig>& config, std::string_view op,
                            std::span<const uint8_t> msg) {
     S3Client& s3 = *config->client;
@@ -301,8 +285,8 @@ class S3Provider final : public provider::CapabilityProvider {
       auto c = codec::decodeContainer(msg);
       if (!c) return fail(c.takeError());
       STRATUS_TRY(checkContainer(c->id));
-      abortUploads([&](const std::string& key, const Upload& u) {
-        return key.starts_with(actorPrefix(actor)) && u.container() == c->id;
+      uploads_.abortIf([&](std::string_view owner, const Upload& u, const std::string&) {
+        return owner == actor && u.container() == c->id;
       });
       auto removed = s3.deleteBucket(c->id);
       if (!removed) return fail(explain(removed.takeError(), containerLabel(c->id)));
@@ -377,16 +361,6 @@ class S3Provider final : public provider::CapabilityProvider {
     return Error{ErrorCode::kNotFound, objectLabel(container, object) + " does not exist"};
   }
 
-  Expected<void> checkChunk(const ActorConfig& config, const codec::FileChunk& chunk) {
-    if (chunk.chunk_bytes.size() > config.max_chunk_bytes) {
-      return fail(ErrorCode::kResourceExhausted,
-                  "chunk " + std::to_string(chunk.sequence_no) + " of " + objectLabel(chunk.container.id, chunk.id) +
-                      " has " + std::to_string(chunk.chunk_bytes.size()) + " bytes, more than MAX_CHUNK_BYTES " +
-                      std::to_string(config.max_chunk_bytes));
-    }
-    return ok();
-  }
-
   Expected<void> store(const ActorConfig& config, const std::string& container, const std::string& object,
                        const Bytes& body) {
     if (body.size() > config.multipart_bytes) {
@@ -397,66 +371,33 @@ class S3Provider final : public provider::CapabilityProvider {
 
   Expected<void> startUpload(const std::string& actor, const ActorConfig& config, const codec::FileChunk& chunk) {
     STRATUS_TRY(checkObject(chunk.container.id, chunk.id));
-    const std::string what = objectLabel(chunk.container.id, chunk.id);
-    if (chunk.total_bytes > config.max_object_bytes) {
-      return fail(ErrorCode::kResourceExhausted, what + ": totalBytes " + std::to_string(chunk.total_bytes) +
-                                                     " is more than MAX_OBJECT_BYTES " +
-                                                     std::to_string(config.max_object_bytes));
-    }
-    if (chunk.chunk_size > config.max_chunk_bytes) {
-      return fail(ErrorCode::kResourceExhausted, what + ": chunkSize " + std::to_string(chunk.chunk_size) +
-                                                     " is more than MAX_CHUNK_BYTES " +
-                                                     std::to_string(config.max_chunk_bytes));
-    }
-    STRATUS_TRY(checkChunk(config, chunk));
+    STRATUS_TRY(config.limits.checkUploadStart(chunk));
     auto exists = config.client->bucketExists(chunk.container.id);
     if (!exists) return fail(exists.takeError());
     if (!*exists) return fail(ErrorCode::kNotFound, containerLabel(chunk.container.id) + " does not exist");
 
-    const std::string key = uploadKey(actor, chunk.container.id, chunk.id);
     auto upload = std::make_shared<Upload>(chunk.container.id, chunk.id, chunk.total_bytes);
-    std::shared_ptr<Upload> replaced;
-    {
-      std::lock_guard lock(uploads_mu_);
-      if (auto it = uploads_.find(key); it != uploads_.end()) {
-        replaced = std::move(it->second);
-        uploads_.erase(it);
-      }
-      const std::string prefix = actorPrefix(actor);
-      size_t mine = 0;
-      for (auto it = uploads_.lower_bound(prefix); it != uploads_.end() && it->first.starts_with(prefix); ++it) ++mine;
-      if (mine >= kMaxUploadsPerActor) {
-        return fail(ErrorCode::kResourceExhausted,
-                    what + ": this actor has " + std::to_string(mine) + " uploads in progress already (the limit)");
-      }
-      uploads_[key] = upload;
-    }
-    if (replaced) replaced->abort();
+    STRATUS_TRY(uploads_.add(actor, chunk.container.id, chunk.id, upload));
     std::optional<Bytes> whole;
     if (chunk.chunk_bytes.empty()) {
       whole = upload->finishIfEmpty();
     } else {
       auto added = upload->add(chunk.sequence_no, chunk.chunk_bytes);
       if (!added) {
-        forget(key, upload);
+        uploads_.forget(actor, chunk.container.id, chunk.id, upload);
         return fail(added.takeError());
       }
       whole = std::move(*added);
     }
     if (!whole) return ok();
-    forget(key, upload);
+    uploads_.forget(actor, chunk.container.id, chunk.id, upload);
     return store(config, chunk.container.id, chunk.id, *whole);
   }
 
   Expected<void> uploadChunk(const std::string& actor, const ActorConfig& config, const codec::FileChunk& chunk) {
     STRATUS_TRY(checkObject(chunk.container.id, chunk.id));
-    STRATUS_TRY(checkChunk(config, chunk));
-    const std::string key = uploadKey(actor, chunk.container.id, chunk.id);
-    std::shared_ptr<Upload> upload;
-    {
-      std::lock_guard lock(uploads_mu_);
-      if (auto it = uploads_.find(key); it != uploads_.end()) upload = it->second;
-    }
+    STRATUS_TRY(config.limits.checkChunk(chunk));
+    std::shared_ptr<Upload> upload = uploads_.find(actor, chunk.container.id, chunk.id);
     if (!upload) {
       return fail(ErrorCode::kNotFound, "no upload of " + objectLabel(chunk.container.id, chunk.id) +
                                             " is in progress (StartUpload first; it may have completed already)");
@@ -464,87 +405,30 @@ class S3Provider final : public provider::CapabilityProvider {
     auto added = upload->add(chunk.sequence_no, chunk.chunk_bytes);
     if (!added) return fail(added.takeError());
     if (!*added) return ok();
-    forget(key, upload);
+    uploads_.forget(actor, chunk.container.id, chunk.id, upload);
     return store(config, chunk.container.id, chunk.id, **added);
   }
 
   Expected<void> startDownload(const std::string& actor, const std::shared_ptr<ActorConfig>& config,
                                const codec::StreamRequest& request) {
     STRATUS_TRY(checkObject(request.container.id, request.id));
-    const uint64_t chunk =
-        request.chunk_size == 0 ? std::min(kDefaultDownloadChunk, config->max_chunk_bytes) : request.chunk_size;
-    if (chunk > config->max_chunk_bytes) {
-      return fail(ErrorCode::kResourceExhausted, objectLabel(request.container.id, request.id) + ": chunkSize " +
-                                                     std::to_string(chunk) + " is more than MAX_CHUNK_BYTES " +
-                                                     std::to_string(config->max_chunk_bytes));
-    }
+    auto chunk = config->limits.downloadChunk(request, kDefaultDownloadChunk);
+    if (!chunk) return fail(chunk.takeError());
     auto info = config->client->headObject(request.container.id, request.id);
     if (!info) return fail(info.takeError());
     if (!*info) return fail(missing(*config->client, request.container.id, request.id));
     const ObjectInfo object = **info;
     std::shared_ptr<S3Client> client = config->client;
-    return downloads_.start(
-        actor, [d = dispatcher(), actor, client, object, chunk, request](const std::atomic<bool>& cancelled) {
-          const std::string what = objectLabel(request.container.id, request.id);
-          uint64_t offset = 0;
-          uint64_t seq = 0;
-          do {
-            if (cancelled) return;
-            codec::FileChunk fc;
-            fc.sequence_no = seq;
-            fc.container = request.container;
-            fc.id = request.id;
-            fc.total_bytes = object.size;
-            fc.chunk_size = chunk;
-            fc.context = request.context;
-            const uint64_t len = std::min(chunk, object.size - offset);
-            if (len > 0) {
-              auto bytes = client->getRange(request.container.id, request.id, offset, offset + len - 1, object.etag);
-              if (!bytes) {
-                d.log(STRATUS_LOG_ERROR, "S3 blobstore: download of " + what + " for actor " + actor +
-                                             " stopped: " + bytes.error().message);
-                return;
-              }
-              fc.chunk_bytes = std::move(*bytes);
-            }
-            auto r = d.call(actor, codec::kOpReceiveChunk, codec::encode(fc));
-            if (!r) {
-              d.log(STRATUS_LOG_ERROR, "S3 blobstore: download of " + what + " for actor " + actor +
-                                           " stopped: ReceiveChunk " + std::to_string(seq) +
-                                           " failed: " + r.error().message);
-              return;
-            }
-            offset += len;
-            ++seq;
-          } while (offset < object.size);
-        });
-  }
-
-  void forget(const std::string& key, const std::shared_ptr<Upload>& upload) {
-    std::lock_guard lock(uploads_mu_);
-    if (auto it = uploads_.find(key); it != uploads_.end() && it->second == upload) uploads_.erase(it);
-  }
-
-  template <typename Pred>
-  void abortUploads(Pred&& pred) {
-    std::vector<std::shared_ptr<Upload>> dropped;
-    {
-      std::lock_guard lock(uploads_mu_);
-      for (auto it = uploads_.begin(); it != uploads_.end();) {
-        if (pred(it->first, *it->second)) {
-          dropped.push_back(std::move(it->second));
-          it = uploads_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    for (auto& u : dropped) u->abort();
+    return downloads_.start(actor, [d = dispatcher(), actor, client, object, chunk = *chunk,
+                                    request](const std::atomic<bool>& cancelled) {
+      deliverChunks(d, kWho, actor, request, object.size, chunk, cancelled, [&](uint64_t offset, uint64_t len) {
+        return client->getRange(request.container.id, request.id, offset, offset + len - 1, object.etag);
+      });
+    });
   }
 
   ActorMap<ActorConfig> configs_;
-  std::mutex uploads_mu_;
-  std::map<std::string, std::shared_ptr<Upload>> uploads_;  // guarded by uploads_mu_; key actor\ncontainer\nobject
+  UploadTable<Upload> uploads_;
   DownloadRunner downloads_{kMaxDownloads};
 };
 
