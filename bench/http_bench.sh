@@ -16,13 +16,7 @@
 # did not start, a wrong response, non-2xx answers or socket errors during the run: http.json says which).
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 <build dir> <results dir>" >&2
-  exit 1
-fi
-build="$(cd "$1" && pwd)"
-mkdir -p "$2"
-results="$(cd "$2" && pwd)"
+. "$(dirname "$0")/lib.sh"
 seconds="${STRATUS_BENCH_HTTP_SECONDS:-10}"
 warmup="${STRATUS_BENCH_HTTP_WARMUP:-2}"
 wrk_threads=2

@@ -12,13 +12,7 @@
 # Output: <results>/kv.json, the table in <results>/kv.txt and on stdout. Exit status: 0 done; 1 the benchmark could not run or failed.
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 <build dir> <results dir>" >&2
-  exit 1
-fi
-build="$(cd "$1" && pwd)"
-mkdir -p "$2"
-results="$(cd "$2" && pwd)"
+. "$(dirname "$0")/lib.sh"
 ops="${STRATUS_BENCH_KV_OPS:-200000}"
 
 kv_bench="$build/bench/stratus_kv_bench"

@@ -16,13 +16,7 @@
 # a measurement had errors (wrong replies, timeouts; nats.json says which).
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 <build dir> <results dir>" >&2
-  exit 1
-fi
-build="$(cd "$1" && pwd)"
-mkdir -p "$2"
-results="$(cd "$2" && pwd)"
+. "$(dirname "$0")/lib.sh"
 seconds="${STRATUS_BENCH_NATS_SECONDS:-5}"
 concurrency="${STRATUS_BENCH_NATS_CONCURRENCY:-1 8}"
 payload="${STRATUS_BENCH_NATS_PAYLOAD:-64}"
