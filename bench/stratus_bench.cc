@@ -15,6 +15,7 @@
 #include "bench_support.h"
 #include "compute.h"
 #include "msgpack_doc.h"
+#include "rust_echo_native.h"
 #include "stratus/capability/native_provider.h"
 #include "stratus/claims/nkeys.h"
 #include "stratus/host/host.h"
@@ -46,6 +47,7 @@ const std::string kHostToProviderKey = "BM_HostToProvider";
 const std::string kNativeFibKey = "compute_fib25/native";
 const std::string kNativeShaKey = "compute_sha256_1MiB/native";
 const std::string kNativeMsgpackKey = "compute_msgpack_x200/native";
+const std::string kNativeRustEchoKey = "http_echo_rust/native";
 const std::string kNativeClangFibKey = "compute_fib25/native_clang";
 const std::string kNativeClangShaKey = "compute_sha256_1MiB/native_clang";
 const std::string kNativeClangMsgpackKey = "compute_msgpack_x200/native_clang";
@@ -223,11 +225,12 @@ void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
   }
 }
 
-// Times HandleRequest of `request` on an instance whose answer was checked already.
-void timeHandleRequest(benchmark::State& state, wapc::WapcInstance& instance, const Bytes& request,
-                       size_t response_bytes) {
+// Times `call(request)` (a HandleRequest whose answer was checked already); returns wall-clock ns per call.
+template <typename Call>
+double timeHandleRequest(benchmark::State& state, Call&& call, const Bytes& request, size_t response_bytes) {
+  const auto start = Clock::now();
   for (auto _ : state) {
-    auto result = instance.call("HandleRequest", request);
+    auto result = call(request);
     if (!result) {
       skip(state, "HandleRequest", result.error());
       break;
@@ -236,6 +239,13 @@ void timeHandleRequest(benchmark::State& state, wapc::WapcInstance& instance, co
   }
   state.counters["request_bytes"] = static_cast<double>(request.size());
   state.counters["response_bytes"] = static_cast<double>(response_bytes);
+  return nsPerIteration(start, state);
+}
+
+double timeHandleRequest(benchmark::State& state, wapc::WapcInstance& instance, const Bytes& request,
+                         size_t response_bytes) {
+  return timeHandleRequest(
+      state, [&instance](const Bytes& r) { return instance.call("HandleRequest", r); }, request, response_bytes);
 }
 
 // bench_http_echo (actors/http_echo.c, wasmCloud's echo actor's work in C): HandleRequest of the same request bytes
@@ -252,6 +262,23 @@ void benchHttpEcho(benchmark::State& state, const std::string& engine_name) {
   timeHandleRequest(state, **instance, request, response.size());
 }
 
+Expected<Bytes> nativeRustEchoHandleRequest(const Bytes& request) {
+  return nativeRustEchoCall("HandleRequest", request);
+}
+
+// The native build of bench_rust_echo (rust_echo_native.h): the same HandleRequest with the actor's code at native
+// speed, the ceiling of any engine. The wasm runs report their ratio to it.
+void benchNativeRustEcho(benchmark::State& state) {
+  const Bytes request = echoHttpRequest();
+  auto first = nativeRustEchoHandleRequest(request);
+  if (!first) return skip(state, "native HandleRequest", first.error());
+  if (std::string why; !sameEchoResponse(*first, &why)) {
+    return state.SkipWithError(("native HandleRequest returned an unexpected result: " + why).c_str());
+  }
+  const double ns = timeHandleRequest(state, nativeRustEchoHandleRequest, request, first->size());
+  if (!state.error_occurred()) recordNs(kNativeRustEchoKey, ns);
+}
+
 // bench_rust_echo (actors/rust_echo: wasmCloud's echo example actor in Rust, serde + rmp-serde + serde_json): the
 // same HandleRequest. Its headers come out in a random order (a Rust HashMap), so the answer is checked as a value.
 void benchRustEcho(benchmark::State& state, const std::string& engine_name) {
@@ -266,7 +293,8 @@ void benchRustEcho(benchmark::State& state, const std::string& engine_name) {
   if (std::string why; !sameEchoResponse(*first, &why)) {
     return state.SkipWithError(("HandleRequest returned an unexpected result: " + why).c_str());
   }
-  timeHandleRequest(state, **instance, request, first->size());
+  const double ns = timeHandleRequest(state, **instance, request, first->size());
+  if (auto native = recordedNs(kNativeRustEchoKey)) state.counters["ratio_to_native"] = ns / *native;
 }
 
 // --- actor -> host calls ----------------------------------------------------------------------------------------
@@ -660,6 +688,8 @@ void registerAll(const std::vector<std::string>& engines) {
   using benchmark::kNanosecond;
   // Before the engine runs: BM_ActorToProvider reports against it.
   add(kHostToProviderKey, benchHostToProvider)->Unit(kNanosecond);
+  // Before the engine runs: http_echo_rust/wapc reports against it.
+  add(kNativeRustEchoKey, benchNativeRustEcho)->Unit(kMicrosecond);
   for (const std::string& e : engines) {
     add("compile/test_actor/" + e, [e](benchmark::State& s) { benchCompile(s, e); })->Unit(kMicrosecond);
     add("instantiate/test_actor/" + e, [e](benchmark::State& s) { benchInstantiate(s, e); })->Unit(kMicrosecond);

@@ -270,25 +270,35 @@ def main():
         host = time_of(f"roundtrip_echo64/host/{e}")
         row(f"  {e}: WapcInstance / Host::callActor", f"{fmt_ns(wapc)} / {fmt_ns(host)}",
             f"node / stratus: {fmt_ratio(div(node['echo64'], wapc))} / {fmt_ratio(div(node['echo64'], host))}")
-    def echo_block(label, bench, node_key, target):
+    def echo_block(label, bench, node_key, target, native_bench=None):
         first = next((get(f"{bench}/wapc/{e}") for e in engines if get(f"{bench}/wapc/{e}")), None)
         sizes = f"{first['request_bytes']:.0f} B request, {first['response_bytes']:.0f} B response" if first else ""
         row(f"{label}, @wapc/host", fmt_ns(node[node_key]), sizes if node[node_key] else "(node peer not run)")
+        native = time_of(native_bench) if native_bench else None
+        if native_bench:
+            ceiling = div(node[node_key], native)
+            note = f"node / native: {fmt_ratio(ceiling)}"
+            if target and ceiling is not None:
+                note += f"  (the most any engine reaches; the target needs {AOT_TARGET_OVER_NODE:.0f}x)"
+            row("  native (the same crate built for x86-64, no sandbox)", fmt_ns(native), note)
         for e in engines:
             t = time_of(f"{bench}/wapc/{e}")
             speedup = div(node[node_key], t)
             note = f"node / {e}: {fmt_ratio(speedup)}"
+            if native_bench:
+                note += f", {e} / native: {fmt_ratio(div(t, native))}"
             if target and e == "aot" and speedup is not None:
                 met = "met" if speedup >= AOT_TARGET_OVER_NODE else "NOT met"
                 note += f"  (target >= {AOT_TARGET_OVER_NODE:.0f}x: {met})"
             row(f"  {e}: WapcInstance", fmt_ns(t), note)
 
-    echo_block("HTTP echo actor (Rust) HandleRequest", "http_echo_rust", "rust_echo", True)
+    echo_block("HTTP echo actor (Rust) HandleRequest", "http_echo_rust", "rust_echo", True, "http_echo_rust/native")
     echo_block("HTTP echo actor (C) HandleRequest", "http_echo", "http_echo", False)
     print("  The Rust echo actor (bench/actors/rust_echo, 130 KB of code) is wasmCloud's `echo` example rebuilt from")
     print("  the same libraries (serde, rmp-serde, serde_json, std's allocator) and release profile with Debian's")
     print("  rustc; the waPC glue and the interface structs are written out, as the real actor's crates cannot be")
-    print("  fetched here. bench/actors/http_echo.c does the same work in C with the actor SDK.")
+    print("  fetched here. Its native build is the same crate and profile compiled for x86-64 and called directly")
+    print("  (bench/rust_echo_native.cc). bench/actors/http_echo.c does the same work in C with the actor SDK.")
 
     # --- what the host adds ---------------------------------------------------------------------------------------
     print("Host and provider overheads")
