@@ -56,6 +56,22 @@ void skip(benchmark::State& state, const std::string& what, const Error& error) 
   state.SkipWithError((what + ": " + error.toString()).c_str());
 }
 
+// The timed loop of a benchmark: `call()` (returning an Expected) once per iteration, until the first error, which
+// skips the benchmark naming `what`. Returns the wall-clock ns per iteration.
+template <typename Call>
+double timeLoop(benchmark::State& state, const std::string& what, Call&& call) {
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    auto result = call();
+    if (!result) {
+      skip(state, what, result.error());
+      break;
+    }
+    benchmark::DoNotOptimize(*result);
+  }
+  return nsPerIteration(start, state);
+}
+
 // Fetches the engine fixture or marks the benchmark skipped.
 EngineFixture* fixtureOrSkip(benchmark::State& state, const std::string& engine_name) {
   auto fx = engineFixture(engine_name);
@@ -86,14 +102,7 @@ bool checkCall(benchmark::State& state, wapc::WapcInstance& instance, std::strin
 void benchCompile(benchmark::State& state, const std::string& engine_name) {
   EngineFixture* fx = fixtureOrSkip(state, engine_name);
   if (fx == nullptr) return;
-  for (auto _ : state) {
-    auto module = fx->engine->compile(fx->test_actor_wasm, {.name = "test_actor.wasm"});
-    if (!module) {
-      skip(state, "compile", module.error());
-      break;
-    }
-    benchmark::DoNotOptimize(module->get());
-  }
+  timeLoop(state, "compile", [&] { return fx->engine->compile(fx->test_actor_wasm, {.name = "test_actor.wasm"}); });
   state.counters["wasm_bytes"] = static_cast<double>(fx->test_actor_wasm.size());
   state.counters["first_compile_ns"] = fx->test_actor_first_compile_ns;
 }
@@ -101,14 +110,7 @@ void benchCompile(benchmark::State& state, const std::string& engine_name) {
 void benchInstantiate(benchmark::State& state, const std::string& engine_name) {
   EngineFixture* fx = fixtureOrSkip(state, engine_name);
   if (fx == nullptr) return;
-  for (auto _ : state) {
-    auto instance = wapc::WapcInstance::create(fx->test_actor, {});
-    if (!instance) {
-      skip(state, "WapcInstance::create", instance.error());
-      break;
-    }
-    benchmark::DoNotOptimize(instance->get());
-  }
+  timeLoop(state, "WapcInstance::create", [&] { return wapc::WapcInstance::create(fx->test_actor, {}); });
 }
 
 // Creates kInstancesPerMemoryRun live instances per iteration and reports the growth of RSS (and of the malloc heap)
@@ -160,16 +162,7 @@ void benchWapcEcho(benchmark::State& state, const std::string& engine_name, engi
   const Bytes payload = patternBytes(kEchoPayloadBytes, 1);
   if (!checkCall(state, **instance, "Echo", payload, payload)) return;
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*instance)->call("Echo", payload);
-    if (!result) {
-      skip(state, "Echo", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
+  const double ns = timeLoop(state, "Echo", [&] { return (*instance)->call("Echo", payload); });
   if (is_baseline) {
     recordNs(echoKey(engine_name), ns);
   } else if (auto baseline = recordedNs(echoKey(engine_name))) {
@@ -185,14 +178,7 @@ void benchWapcNoop(benchmark::State& state, const std::string& engine_name) {
   if (!instance) return skip(state, "WapcInstance::create", instance.error());
   const Bytes empty;
   if (!checkCall(state, **instance, "Noop", empty, empty)) return;
-  for (auto _ : state) {
-    auto result = (*instance)->call("Noop", empty);
-    if (!result) {
-      skip(state, "Noop", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
+  timeLoop(state, "Noop", [&] { return (*instance)->call("Noop", empty); });
 }
 
 // The same Echo through Host::callActor on a signed actor: claims lookup, instance pool, deadline, error mapping.
@@ -209,16 +195,7 @@ void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
   if (!first) return skip(state, "callActor", first.error());
   if (*first != payload) return state.SkipWithError("callActor Echo returned an unexpected result");
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*host)->callActor(*pk, "Echo", payload);
-    if (!result) {
-      skip(state, "callActor", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
+  const double ns = timeLoop(state, "callActor", [&] { return (*host)->callActor(*pk, "Echo", payload); });
   if (auto baseline = recordedNs(echoKey(engine_name))) {
     state.counters["overhead_ns"] = ns - *baseline;
     state.counters["ratio_to_wapc"] = ns / *baseline;
@@ -228,18 +205,10 @@ void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
 // Times `call(request)` (a HandleRequest whose answer was checked already); returns wall-clock ns per call.
 template <typename Call>
 double timeHandleRequest(benchmark::State& state, Call&& call, const Bytes& request, size_t response_bytes) {
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = call(request);
-    if (!result) {
-      skip(state, "HandleRequest", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
+  const double ns = timeLoop(state, "HandleRequest", [&] { return call(request); });
   state.counters["request_bytes"] = static_cast<double>(request.size());
   state.counters["response_bytes"] = static_cast<double>(response_bytes);
-  return nsPerIteration(start, state);
+  return ns;
 }
 
 double timeHandleRequest(benchmark::State& state, wapc::WapcInstance& instance, const Bytes& request,
@@ -336,16 +305,7 @@ void benchHostCallOp(benchmark::State& state, const std::string& engine_name) {
   }
   const double echo_ns = timeCalls(actor, "Echo", request, state.max_iterations);
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = actor.call("HostCall", request);
-    if (!result) {
-      skip(state, "HostCall", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
+  const double ns = timeLoop(state, "HostCall", [&] { return actor.call("HostCall", request); });
   state.counters["echo_same_payload_ns"] = echo_ns;
   state.counters["op_minus_echo_ns"] = ns - echo_ns;
 }
@@ -369,16 +329,7 @@ void benchHostCallLoop(benchmark::State& state, const std::string& engine_name) 
   if (!checkCall(state, actor, "HostCalls", many, many) || !checkCall(state, actor, "HostCalls", none, none)) return;
   const double empty_ns = timeCalls(actor, "HostCalls", none, state.max_iterations);
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = actor.call("HostCalls", many);
-    if (!result) {
-      skip(state, "HostCalls", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
+  const double ns = timeLoop(state, "HostCalls", [&] { return actor.call("HostCalls", many); });
   const double per_call = (ns - empty_ns) / kHostCallsPerCall;
   state.counters["zero_calls_ns"] = empty_ns;
   state.counters["ns_per_host_call"] = per_call;
@@ -421,16 +372,7 @@ void benchHostToProvider(benchmark::State& state) {
   if (!first) return skip(state, "Ping", first.error());
   if (*first != payload) return state.SkipWithError("Ping returned an unexpected result");
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*provider)->call(actor, "Ping", payload);
-    if (!result) {
-      skip(state, "Ping", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
+  const double ns = timeLoop(state, "Ping", [&] { return (*provider)->call(actor, "Ping", payload); });
   if (!state.error_occurred()) recordNs(kHostToProviderKey, ns);
   if (auto stopped = (*provider)->stop(); !stopped) skip(state, "stop", stopped.error());
 }
@@ -488,16 +430,8 @@ void benchActorToProvider(benchmark::State& state, const std::string& engine_nam
   }
   const double empty_ns = timeHostCalls(**host, *actor, "HostCalls", none, state.max_iterations);
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*host)->callActor(*actor, "HostCalls", many);
-    if (!result) {
-      skip(state, "callActor HostCalls", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
+  const double ns =
+      timeLoop(state, "callActor HostCalls", [&] { return (*host)->callActor(*actor, "HostCalls", many); });
   const double per_call = (ns - empty_ns) / kProviderCallsPerCall;
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kProviderCallsPerCall));
   state.counters["zero_calls_ns"] = empty_ns;
@@ -518,6 +452,15 @@ struct NativeKernels {
 constexpr NativeKernels kHostCc{stratus_compute_fib, stratus_compute_sha256, stratus_msgpack_workload};
 constexpr NativeKernels kClang{stratus_clang_compute_fib, stratus_clang_compute_sha256,
                                stratus_clang_msgpack_workload};
+
+// The counters of an actor's compute figure `ns` against both native builds: ratio_to_native (recorded under
+// `native_key`) and ratio_to_native_clang (`clang_key`). `run(kernels)` runs the kernel once, to time a build whose
+// benchmark a filter left out.
+void reportNativeRatios(benchmark::State& state, double ns, const std::string& native_key,
+                        const std::string& clang_key, void (*run)(const NativeKernels&)) {
+  state.counters["ratio_to_native"] = ns / recordedNsOrMeasure(native_key, [run] { run(kHostCc); });
+  state.counters["ratio_to_native_clang"] = ns / recordedNsOrMeasure(clang_key, [run] { run(kClang); });
+}
 
 uint64_t nativeFib(const NativeKernels& kernels = kHostCc) {
   uint32_t n = kFibN;
@@ -544,21 +487,9 @@ void benchActorFib(benchmark::State& state, const std::string& engine_name) {
   // Checked here too: a filter may leave out compute_fib25/native_clang, whose figure the ratio then measures.
   if (nativeFib(kClang) != nativeFib()) return state.SkipWithError("the clang native fib differs from the host cc's");
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*instance)->call("Fib", arg);
-    if (!result) {
-      skip(state, "Fib", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
-  const double native = recordedNsOrMeasure(kNativeFibKey, [] { benchmark::DoNotOptimize(nativeFib()); });
-  const double clang =
-      recordedNsOrMeasure(kNativeClangFibKey, [] { benchmark::DoNotOptimize(nativeFib(kClang)); });
-  state.counters["ratio_to_native"] = ns / native;
-  state.counters["ratio_to_native_clang"] = ns / clang;
+  const double ns = timeLoop(state, "Fib", [&] { return (*instance)->call("Fib", arg); });
+  reportNativeRatios(state, ns, kNativeFibKey, kNativeClangFibKey,
+                     [](const NativeKernels& k) { benchmark::DoNotOptimize(nativeFib(k)); });
 }
 
 const Bytes& shaInput() {
@@ -597,21 +528,9 @@ void benchActorSha256(benchmark::State& state, const std::string& engine_name) {
     return state.SkipWithError("the clang native sha256 differs from the host cc's");
   }
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*instance)->call("Sha256", shaInput());
-    if (!result) {
-      skip(state, "Sha256", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
-  const double native = recordedNsOrMeasure(kNativeShaKey, [] { benchmark::DoNotOptimize(nativeSha256()); });
-  const double clang =
-      recordedNsOrMeasure(kNativeClangShaKey, [] { benchmark::DoNotOptimize(nativeSha256(kClang)); });
-  state.counters["ratio_to_native"] = ns / native;
-  state.counters["ratio_to_native_clang"] = ns / clang;
+  const double ns = timeLoop(state, "Sha256", [&] { return (*instance)->call("Sha256", shaInput()); });
+  reportNativeRatios(state, ns, kNativeShaKey, kNativeClangShaKey,
+                     [](const NativeKernels& k) { benchmark::DoNotOptimize(nativeSha256(k)); });
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kShaInputBytes));
 }
 
@@ -650,21 +569,9 @@ void benchActorMsgpack(benchmark::State& state, const std::string& engine_name) 
     return state.SkipWithError("the clang native msgpack differs from the host cc's");
   }
 
-  const auto start = Clock::now();
-  for (auto _ : state) {
-    auto result = (*instance)->call("Msgpack", arg);
-    if (!result) {
-      skip(state, "Msgpack", result.error());
-      break;
-    }
-    benchmark::DoNotOptimize(result->data());
-  }
-  const double ns = nsPerIteration(start, state);
-  const double native = recordedNsOrMeasure(kNativeMsgpackKey, [] { benchmark::DoNotOptimize(nativeMsgpack()); });
-  const double clang =
-      recordedNsOrMeasure(kNativeClangMsgpackKey, [] { benchmark::DoNotOptimize(nativeMsgpack(kClang)); });
-  state.counters["ratio_to_native"] = ns / native;
-  state.counters["ratio_to_native_clang"] = ns / clang;
+  const double ns = timeLoop(state, "Msgpack", [&] { return (*instance)->call("Msgpack", arg); });
+  reportNativeRatios(state, ns, kNativeMsgpackKey, kNativeClangMsgpackKey,
+                     [](const NativeKernels& k) { benchmark::DoNotOptimize(nativeMsgpack(k)); });
   state.counters["doc_bytes"] = static_cast<double>(loadU64le(expected) & 0xFFFFFFFFu);
 }
 
