@@ -755,12 +755,16 @@ class StandaloneHost final : public Host {
     {
       std::lock_guard code(actor->code_mu);
       actor->module = std::move(*native);
-      actor->engine = "aot";
     }
     actor->pool->retireAll();
     if (auto filled = actor->pool->prefill(options_.min_instances); !filled) {
       spdlog::warn("{}: cannot create native instances ahead of calls: {}", actor->display_name,
                    filled.error().message);
+    }
+    // Reported once the idle instances are native: a caller that sees "aot" no longer races the swap.
+    {
+      std::lock_guard code(actor->code_mu);
+      actor->engine = "aot";
     }
     spdlog::info("{} now runs native code (compiled in {:.2f} s)", actor->display_name, seconds);
   }
