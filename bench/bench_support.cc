@@ -48,7 +48,9 @@ Expected<EngineFixture*> engineFixture(const std::string& engine_name) {
 
   auto fx = std::make_unique<EngineFixture>();
   fx->name = engine_name;
-  auto created = engine::createEngine(engine_name);
+  auto backend = engine::parseBackend(engine_name);
+  if (!backend) return fail(backend.takeError());
+  auto created = engine::createEngine(*backend);
   if (!created) return fail(created.takeError());
   fx->engine = std::move(*created);
   fx->test_actor_wasm = testing::loadActor("test_actor");

@@ -66,7 +66,11 @@ nlohmann::json measure(const std::string& engine, const std::string& library, co
                        const std::map<std::string, std::string>& values, uint64_t total) {
   host::HostBuilder builder;
   builder.withProviderHealthInterval(std::chrono::milliseconds(0)).withBuiltinExtras(false);
-  if (!engine.empty()) builder.withEngine(engine);
+  if (!engine.empty()) {
+    auto mode = host::EngineMode::parse(engine);
+    if (!mode) die("--engine", mode.error());
+    builder.withEngine(*mode);
+  }
   auto host = builder.build();
   if (!host) die("HostBuilder::build", host.error());
 

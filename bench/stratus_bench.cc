@@ -183,7 +183,7 @@ void benchWapcNoop(benchmark::State& state, const std::string& engine_name) {
 
 // The same Echo through Host::callActor on a signed actor: claims lookup, instance pool, deadline, error mapping.
 void benchHostEcho(benchmark::State& state, const std::string& engine_name) {
-  auto host = host::HostBuilder().withEngine(engine_name).build();
+  auto host = host::HostBuilder().withEngine(*host::EngineMode::parse(engine_name)).build();
   if (!host) return skip(state, "HostBuilder::build", host.error());
   testing::SignSpec spec;
   spec.name = "bench_echo";
@@ -395,7 +395,7 @@ double timeHostCalls(host::Host& host, const std::string& actor, std::string_vie
 // ns_per_host_call = (HostCalls(n) - HostCalls(0)) / n, HostCalls(0) timed on the same host right before the loop.
 void benchActorToProvider(benchmark::State& state, const std::string& engine_name) {
   auto host = host::HostBuilder()
-                  .withEngine(engine_name)
+                  .withEngine(*host::EngineMode::parse(engine_name))
                   .withProviderHealthInterval(std::chrono::milliseconds(0))
                   .build();
   if (!host) return skip(state, "HostBuilder::build", host.error());
@@ -588,7 +588,7 @@ benchmark::internal::Benchmark* addManualTime(const std::string& name, Fn&& fn) 
 }
 
 // Natives are registered before the engine runs that report ratios against them; the engine-dependent benchmarks
-// once per backend in engine::availableEngines(), so a new backend shows up without touching this file.
+// once per backend in engine::availableBackends(), so a new backend shows up without touching this file.
 void registerAll(const std::vector<std::string>& engines) {
   using benchmark::kMicrosecond;
   using benchmark::kMillisecond;
@@ -689,7 +689,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == stratus::bench::kListEnginesFlag) {
-      for (const auto& e : stratus::engine::availableEngines()) std::cout << e << "\n";
+      for (auto b : stratus::engine::availableBackends()) std::cout << stratus::engine::backendName(b) << "\n";
       return 0;
     }
     if (arg.starts_with(stratus::bench::kEchoFixtureFlag)) {
@@ -713,7 +713,8 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&args_count, args.data());
   if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
 
-  const std::vector<std::string> engines = stratus::engine::availableEngines();
+  std::vector<std::string> engines;
+  for (auto b : stratus::engine::availableBackends()) engines.emplace_back(stratus::engine::backendName(b));
   std::string engine_list;
   for (const auto& e : engines) engine_list += (engine_list.empty() ? "" : ",") + e;
   benchmark::AddCustomContext("stratus_engines", engine_list);

@@ -60,22 +60,30 @@ endfunction()
 # assemblyscript (an AssemblyScript guest). Available when node is installed and `npm ci` ran in tests/compat.
 # Sets, for every directory:
 #   STRATUS_COMPAT_AVAILABLE    ON/OFF
+#   STRATUS_COMPAT_MISSING      when OFF: what is missing (node, or the npm files looked for), a list
 #   STRATUS_NODE                the node executable
 #   STRATUS_COMPAT_DIR          tests/compat in the source tree
 #   STRATUS_COMPAT_NODE_CALL    tests/compat/wapc_node_call.mjs (run it with ${STRATUS_NODE})
 #   STRATUS_COMPAT_FIXTURE_DIR  the @wapc/host fixtures (rust_echo_string.wasm, rust_host_call.wasm)
-# tests/compat/CMakeLists.txt builds ${STRATUS_ACTOR_OUT_DIR}/as_actor.wasm when available.
+# tests/compat/CMakeLists.txt builds ${STRATUS_ACTOR_OUT_DIR}/as_actor.wasm when available, and fails the configure
+# when it is not and STRATUS_REQUIRE_COMPAT is ON.
 find_program(STRATUS_NODE NAMES node nodejs)
 set(STRATUS_COMPAT_DIR ${PROJECT_SOURCE_DIR}/tests/compat)
 set(STRATUS_COMPAT_NODE_CALL ${STRATUS_COMPAT_DIR}/wapc_node_call.mjs)
 set(STRATUS_COMPAT_FIXTURE_DIR ${STRATUS_COMPAT_DIR}/node_modules/@wapc/host/test/fixtures)
 set(STRATUS_COMPAT_ASC ${STRATUS_COMPAT_DIR}/node_modules/assemblyscript/bin/asc.js)
 set(STRATUS_COMPAT_AS_GUEST ${STRATUS_COMPAT_DIR}/node_modules/@wapc/as-guest/assembly/index.ts)
-if(STRATUS_NODE
-   AND EXISTS ${STRATUS_COMPAT_DIR}/node_modules/@wapc/host/dist/src/index.js
-   AND EXISTS ${STRATUS_COMPAT_FIXTURE_DIR}/rust_host_call.wasm
-   AND EXISTS ${STRATUS_COMPAT_ASC}
-   AND EXISTS ${STRATUS_COMPAT_AS_GUEST})
+set(STRATUS_COMPAT_MISSING)
+if(NOT STRATUS_NODE)
+  list(APPEND STRATUS_COMPAT_MISSING "node")
+endif()
+foreach(file ${STRATUS_COMPAT_DIR}/node_modules/@wapc/host/dist/src/index.js
+             ${STRATUS_COMPAT_FIXTURE_DIR}/rust_host_call.wasm ${STRATUS_COMPAT_ASC} ${STRATUS_COMPAT_AS_GUEST})
+  if(NOT EXISTS ${file})
+    list(APPEND STRATUS_COMPAT_MISSING ${file})
+  endif()
+endforeach()
+if(NOT STRATUS_COMPAT_MISSING)
   set(STRATUS_COMPAT_AVAILABLE ON)
 else()
   set(STRATUS_COMPAT_AVAILABLE OFF)

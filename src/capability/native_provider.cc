@@ -4,10 +4,10 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <future>
-#include <thread>
+#include <algorithm>
 
 #include "capability/fault_guard.h"
+#include "common/bounded_task.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::capability {
@@ -53,6 +53,12 @@ struct NativeProvider::DispatchContext {
     if (self->log && (text || len == 0)) self->log(level, std::string_view(text ? text : "", len));
   }
 };
+
+namespace {
+std::atomic<void (*)()> admission_hook{nullptr};
+}  // namespace
+
+void NativeProvider::setAdmissionHookForTesting(void (*hook)()) { admission_hook = hook; }
 
 NativeProvider::NativeProvider(const stratus_provider* table, std::string origin)
     : table_(table), origin_(std::move(origin)) {}
@@ -138,18 +144,22 @@ Expected<void> NativeProvider::configureDispatch(ActorDispatch dispatch, Provide
 
 Expected<Bytes> NativeProvider::call(std::string_view actor, std::string_view operation,
                                      std::span<const uint8_t> msg) {
+  // Counted in before the check: stop() marks the provider stopped first and then waits for the count to drop, so
+  // either it sees this call or this call sees it stopped (both atomics are sequentially consistent).
+  in_flight_.fetch_add(1);
   if (stopped_.load() || crashed_.load()) {
+    leave();
     return fail(ErrorCode::kUnavailable, "provider " + name_ + " (" + capability_id_ + ") is " +
                                              (crashed_.load() ? "crashed" : "stopped"));
   }
-  in_flight_.fetch_add(1);
+  if (auto hook = admission_hook.load(std::memory_order_relaxed)) hook();
   stratus_result r{};
   auto done = runFaultContained("provider " + name_ + " (" + capability_id_ + ") handling " + std::string(operation),
                                 [&] {
                                   table_->handle_call(table_->instance, actor.data(), actor.size(), operation.data(),
                                                       operation.size(), msg.data(), msg.size(), &r);
                                 });
-  in_flight_.fetch_sub(1);
+  leave();
   if (!done) {
     crashed_ = true;
     return fail(done.takeError());
@@ -171,28 +181,43 @@ Expected<Bytes> NativeProvider::call(std::string_view actor, std::string_view op
   return out;
 }
 
+void NativeProvider::leave() {
+  if (in_flight_.fetch_sub(1) == 1 && stopped_.load()) {
+    std::lock_guard lock(drain_mu_);  // a stop() between its check and its wait would miss a bare notify
+    drain_cv_.notify_all();
+  }
+}
+
 Expected<void> NativeProvider::stop(std::chrono::milliseconds timeout) {
   if (stopped_.exchange(true)) return ok();
   if (crashed_.load()) {
     return fail(ErrorCode::kUnavailable, "provider " + name_ + " crashed earlier; its stop is not called");
   }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string who = "provider " + name_ + " (" + capability_id_ + ")";
   // Calls admitted before stopped_ was set may still be running; stop must not overlap them.
-  while (in_flight_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  auto result = std::make_shared<std::promise<Expected<void>>>();
-  auto future = result->get_future();
-  const stratus_provider* table = table_;
-  std::string what = "provider " + name_ + " (" + capability_id_ + "): stop";
-  std::thread([table, what, result] {
-    result->set_value(runFaultContained(what, [table] { table->stop(table->instance); }));
-  }).detach();
-  if (future.wait_for(timeout) != std::future_status::ready) {
-    (void)dispatch_.release();  // the hung stop may still call the dispatcher: keep its context alive for good
-    return fail(ErrorCode::kDeadlineExceeded, "provider " + name_ + " (" + capability_id_ + ") did not stop within " +
-                                                  std::to_string(timeout.count()) + " ms; abandoned");
+  {
+    std::unique_lock lock(drain_mu_);
+    if (!drain_cv_.wait_until(lock, deadline, [&] { return in_flight_.load() == 0; })) {
+      (void)dispatch_.release();  // the hung calls may still use the dispatcher: keep its context alive for good
+      return fail(ErrorCode::kDeadlineExceeded,
+                  who + ": " + std::to_string(in_flight_.load()) + " call(s) still running after " +
+                      std::to_string(timeout.count()) + " ms; its stop was not called (it would overlap them)");
+    }
   }
-  auto r = future.get();
-  if (!r) crashed_ = true;
-  return r;
+  auto result = std::make_shared<Expected<void>>(ok());
+  const stratus_provider* table = table_;
+  BoundedTask stopping([table, what = who + ": stop", result] {
+    *result = runFaultContained(what, [table] { table->stop(table->instance); });
+  });
+  if (!stopping.waitFor(std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())))) {
+    (void)dispatch_.release();  // the hung stop may still call the dispatcher: keep its context alive for good
+    return fail(ErrorCode::kDeadlineExceeded,
+                who + " did not stop within " + std::to_string(timeout.count()) + " ms; abandoned");
+  }
+  if (!*result) crashed_ = true;
+  return *result;
 }
 
 }  // namespace stratus::capability

@@ -69,23 +69,64 @@ Expected<void> Instance::call(std::string_view export_name, std::span<const Valu
   return call(*fn, args, results);
 }
 
-std::vector<std::string> availableEngines() {
-  std::vector<std::string> names = {"interp"};
-  // aot needs a C compiler at run time; without one it is not offered (createEngine("aot") says why).
-  if (aot::defaultCompilerAvailable()) names.push_back("aot");
-  return names;
+namespace {
+
+// The registry of backends: one row per Backend value, the default first.
+struct BackendEntry {
+  Backend backend;
+  std::string_view name;
+  bool (*available)();
+  Expected<std::unique_ptr<Engine>> (*create)(const EngineOptions& options);
+};
+
+constexpr BackendEntry kBackends[] = {
+    {Backend::kInterp, "interp", [] { return true; },
+     [](const EngineOptions&) -> Expected<std::unique_ptr<Engine>> { return createInterpEngine(); }},
+    // aot needs a C compiler at run time; without one it is not offered (createEngine says why).
+    {Backend::kAot, "aot", [] { return aot::defaultCompilerAvailable(); },
+     [](const EngineOptions& options) -> Expected<std::unique_ptr<Engine>> {
+       auto created = createAotEngine(options.aot);
+       if (!created) return fail(created.takeError());
+       return std::unique_ptr<Engine>(std::move(*created));
+     }},
+};
+
+const BackendEntry& entryOf(Backend backend) {
+  for (const auto& e : kBackends) {
+    if (e.backend == backend) return e;
+  }
+  return kBackends[0];  // unreachable: every enumerator has a row
 }
 
-Expected<std::unique_ptr<Engine>> createEngine(std::string_view name) {
-  if (name == "interp") return createInterpEngine();
-  if (name == "aot") {
-    auto aot = createAotEngine();
-    if (!aot) return fail(aot.takeError());
-    return std::unique_ptr<Engine>(std::move(*aot));
+}  // namespace
+
+std::string_view backendName(Backend backend) { return entryOf(backend).name; }
+
+Expected<Backend> parseBackend(std::string_view name) {
+  std::string known;
+  for (const auto& e : kBackends) {
+    if (e.name == name) return e.backend;
+    known += (known.empty() ? "" : ", ") + std::string(e.name);
   }
-  std::string list;
-  for (const auto& n : availableEngines()) list += (list.empty() ? "" : ", ") + n;
-  return fail(ErrorCode::kNotFound, "unknown engine '" + std::string(name) + "' (available: " + list + ")");
+  return fail(ErrorCode::kInvalidArgument, "unknown engine '" + std::string(name) + "' (known: " + known + ")");
+}
+
+std::vector<Backend> allBackends() {
+  std::vector<Backend> out;
+  for (const auto& e : kBackends) out.push_back(e.backend);
+  return out;
+}
+
+std::vector<Backend> availableBackends() {
+  std::vector<Backend> out;
+  for (const auto& e : kBackends) {
+    if (e.available()) out.push_back(e.backend);
+  }
+  return out;
+}
+
+Expected<std::unique_ptr<Engine>> createEngine(Backend backend, const EngineOptions& options) {
+  return entryOf(backend).create(options);
 }
 
 }  // namespace stratus::engine

@@ -34,7 +34,7 @@ Watchdog& Watchdog::shared() {
 
 Watchdog::~Watchdog() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -42,22 +42,22 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::add(Instance* instance, CallDeadline* deadline) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   entries_.push_back({instance, deadline});
   if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   cv_.notify_all();
 }
 
 void Watchdog::remove(Instance* instance) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(entries_, [&](const Entry& e) { return e.instance == instance; });
 }
 
 void Watchdog::run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     if (entries_.empty()) {
-      cv_.wait(lock, [&] { return stopping_ || !entries_.empty(); });
+      cv_.wait(lock.native(), [&]() STRATUS_REQUIRES(mu_) { return stopping_ || !entries_.empty(); });
       continue;
     }
     const int64_t now = coarseNowNanos();
@@ -69,7 +69,7 @@ void Watchdog::run() {
         e.deadline->state_.store(CallDeadline::kFired, std::memory_order_release);
       }
     }
-    cv_.wait_for(lock, kTick);
+    cv_.wait_for(lock.native(), kTick);
   }
 }
 

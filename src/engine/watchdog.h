@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "stratus/common/thread_annotations.h"
+
 namespace stratus::engine {
 
 class Instance;
@@ -58,10 +60,10 @@ class Watchdog {
     Instance* instance;
     CallDeadline* deadline;
   };
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::vector<Entry> entries_;  // guarded by mu_
-  bool stopping_ = false;       // guarded by mu_
+  std::vector<Entry> entries_ STRATUS_GUARDED_BY(mu_);
+  bool stopping_ STRATUS_GUARDED_BY(mu_) = false;
   std::thread thread_;          // started on first add()
 };
 

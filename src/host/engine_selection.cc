@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <chrono>
 
-#include "stratus/engine/interp.h"
-
 namespace stratus::host {
 namespace {
 
@@ -26,89 +24,88 @@ void lowerThisThreadsPriority() {
   setpriority(PRIO_PROCESS, tid, std::min(current + kBackgroundNice, 19));
 }
 
+// What `auto` starts on and moves to.
+constexpr engine::Backend kStartBackend = engine::Backend::kInterp;
+constexpr engine::Backend kTierBackend = engine::Backend::kAot;
+
 }  // namespace
 
-Expected<EngineMode> parseEngineMode(std::string_view name) {
-  if (name == "interp") return EngineMode::kInterp;
-  if (name == "aot") return EngineMode::kAot;
-  if (name == "auto") return EngineMode::kAuto;
-  return fail(ErrorCode::kInvalidArgument,
-              "unknown engine '" + std::string(name) + "' (use interp, aot or auto)");
-}
-
-EngineSelection::EngineSelection(EngineMode default_mode, engine::AotOptions aot_options)
-    : default_mode_(default_mode), aot_options_(std::move(aot_options)), interp_(engine::createInterpEngine()) {}
+EngineSelection::EngineSelection(EngineMode default_mode, engine::EngineOptions options)
+    : default_mode_(default_mode), options_(std::move(options)) {}
 
 EngineSelection::~EngineSelection() {
   {
-    std::lock_guard lock(jobs_mu_);
+    MutexLock lock(jobs_mu_);
     stopping_ = true;
     jobs_.clear();
   }
   {
-    std::lock_guard lock(aot_mu_);
-    if (aot_) aot_->cancelCompiles();  // a shutting-down host does not wait seconds for a compiler
+    MutexLock lock(engines_mu_);
+    // A shutting-down host does not wait seconds for a compiler.
+    for (auto& [backend, slot] : engines_) {
+      if (slot.engine) slot.engine->cancelCompiles();
+    }
   }
   jobs_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
 }
 
-engine::AotEngine* EngineSelection::aot() {
-  std::lock_guard lock(aot_mu_);
-  if (!aot_tried_) {
-    aot_tried_ = true;
-    auto created = engine::createAotEngine(aot_options_);
+Expected<engine::Engine*> EngineSelection::engine(engine::Backend backend) {
+  MutexLock lock(engines_mu_);
+  auto it = engines_.find(backend);
+  if (it == engines_.end()) {
+    Slot slot;
+    auto created = engine::createEngine(backend, options_);
     if (created) {
-      aot_ = std::move(*created);
+      slot.engine = std::move(*created);
     } else {
-      aot_error_ = created.error().message;
+      slot.error = created.takeError();
+      slot.error.message = "engine " + std::string(engine::backendName(backend)) + ": " + slot.error.message;
     }
+    it = engines_.emplace(backend, std::move(slot)).first;
   }
-  return aot_.get();
+  if (!it->second.engine) return fail(it->second.error);
+  return it->second.engine.get();
 }
 
 Expected<void> EngineSelection::check() {
-  if (default_mode_ == EngineMode::kAot && aot() == nullptr) {
-    std::lock_guard lock(aot_mu_);
-    return fail(ErrorCode::kUnavailable, "engine aot: " + aot_error_);
-  }
+  if (default_mode_.isAutomatic()) return ok();
+  auto e = engine(default_mode_.backend());
+  if (!e) return fail(e.takeError());
   return ok();
 }
 
 Expected<EngineSelection::Start> EngineSelection::compile(std::span<const uint8_t> wasm, const std::string& name,
                                                           EngineMode mode) {
-  if (mode != EngineMode::kInterp) {
-    engine::AotEngine* native = aot();
-    if (native == nullptr) {
-      std::lock_guard lock(aot_mu_);
-      if (mode == EngineMode::kAot) return fail(ErrorCode::kUnavailable, name + ": engine aot: " + aot_error_);
-      std::call_once(warned_no_compiler_, [&] {
-        spdlog::warn("engine auto: {}; actors run on the interpreter", aot_error_);
-      });
-    } else if (mode == EngineMode::kAot) {
-      auto module = native->compile(wasm, {.name = name});
-      if (!module) return fail(module.takeError());
-      return Start{std::move(*module), "aot", false};
-    } else {
-      auto cached = native->compileIfCached(wasm, {.name = name});
-      if (cached && *cached) return Start{std::move(*cached), "aot", false};
-      // A module the aot engine cannot take (e.g. SIMD) stays on the interpreter; a malformed one fails there.
-      const bool native_possible = cached || cached.error().code != ErrorCode::kUnavailable;
-      if (!native_possible) {
-        spdlog::warn("engine auto: {}; the actor stays on the interpreter", cached.error().message);
-      }
-      auto module = interp_->compile(wasm, {.name = name});
-      if (!module) return fail(module.takeError());
-      return Start{std::move(*module), "interp", native_possible};
-    }
+  const engine::CompileOptions options{.name = name};
+  if (!mode.isAutomatic()) {
+    auto e = engine(mode.backend());
+    if (!e) return fail(e.takeError().prefixed(name + ": "));
+    auto module = (*e)->compile(wasm, options);
+    if (!module) return fail(module.takeError());
+    return Start{std::move(*module), mode.backend(), false};
   }
-  auto module = interp_->compile(wasm, {.name = name});
+  bool tier_possible = false;
+  if (auto tier = engine(kTierBackend); !tier) {
+    std::call_once(warned_no_tier_, [&] {
+      spdlog::warn("engine auto: {}; actors run on the interpreter", tier.error().message);
+    });
+  } else {
+    auto cached = (*tier)->compileIfCached(wasm, options);
+    if (cached && *cached) return Start{std::move(*cached), kTierBackend, false};
+    // A module the tier-up backend cannot take (e.g. SIMD) stays where it starts; a malformed one fails there.
+    tier_possible = cached || cached.error().code != ErrorCode::kUnavailable;
+    if (!tier_possible) spdlog::warn("engine auto: {}; the actor stays on the interpreter", cached.error().message);
+  }
+  auto start = engine(kStartBackend);
+  if (!start) return fail(start.takeError());
+  auto module = (*start)->compile(wasm, options);
   if (!module) return fail(module.takeError());
-  return Start{std::move(*module), "interp", false};
+  return Start{std::move(*module), kStartBackend, tier_possible};
 }
 
 void EngineSelection::compileInBackground(Bytes wasm, std::string name, Done done) {
-  std::lock_guard lock(jobs_mu_);
+  MutexLock lock(jobs_mu_);
   if (stopping_) return;
   jobs_.push_back({std::move(wasm), std::move(name), std::move(done)});
   if (!worker_.joinable()) worker_ = std::thread([this] { work(); });
@@ -122,21 +119,20 @@ void EngineSelection::work() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(jobs_mu_);
-      jobs_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(jobs_mu_);
+      jobs_cv_.wait(lock.native(), [&]() STRATUS_REQUIRES(jobs_mu_) { return stopping_ || !jobs_.empty(); });
       if (stopping_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
     const auto start = std::chrono::steady_clock::now();
-    engine::AotEngine* native = aot();
+    auto tier = engine(kTierBackend);
     Expected<std::shared_ptr<const engine::Module>> module =
-        native != nullptr ? native->compile(job.wasm, {.name = job.name})
-                          : Expected<std::shared_ptr<const engine::Module>>(
-                                fail(ErrorCode::kUnavailable, "no aot engine"));
+        tier ? (*tier)->compile(job.wasm, {.name = job.name})
+             : Expected<std::shared_ptr<const engine::Module>>(fail(tier.takeError()));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     {
-      std::lock_guard lock(jobs_mu_);
+      MutexLock lock(jobs_mu_);
       if (stopping_) return;
     }
     job.done(std::move(module), seconds);

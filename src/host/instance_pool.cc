@@ -12,12 +12,12 @@ Expected<void> InstancePool::prefill(size_t count) {
   while (size() < std::min(count, max_)) {
     uint64_t generation = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++alive_;
       generation = generation_;
     }
     auto instance = factory_();
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (!instance || generation != generation_) {
       --alive_;
       lock.unlock();
@@ -31,10 +31,10 @@ Expected<void> InstancePool::prefill(size_t count) {
 }
 
 Expected<InstancePool::Lease> InstancePool::acquire(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (idle_.empty() && alive_ >= max_) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && alive_ >= max_) {
+    if (cv_.wait_until(lock.native(), deadline) == std::cv_status::timeout && idle_.empty() && alive_ >= max_) {
       return fail(ErrorCode::kResourceExhausted, "all " + std::to_string(max_) + " instances stayed busy for " +
                                                      std::to_string(timeout.count()) + " ms");
     }
@@ -58,7 +58,7 @@ Expected<InstancePool::Lease> InstancePool::acquire(std::chrono::milliseconds ti
 }
 
 void InstancePool::release(std::unique_ptr<wapc::WapcInstance> instance, uint64_t generation) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (instance->poisoned() || generation != generation_) {
     --alive_;
     lock.unlock();
@@ -74,7 +74,7 @@ void InstancePool::release(std::unique_ptr<wapc::WapcInstance> instance, uint64_
 void InstancePool::retireAll() {
   std::vector<std::unique_ptr<wapc::WapcInstance>> retired;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++generation_;
     retired.swap(idle_);
     alive_ -= retired.size();
@@ -84,7 +84,7 @@ void InstancePool::retireAll() {
 }
 
 size_t InstancePool::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return alive_;
 }
 

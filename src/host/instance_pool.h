@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/wapc/wapc.h"
 
 namespace stratus::host {
@@ -62,11 +63,11 @@ class InstancePool {
 
   const Factory factory_;
   const size_t max_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;  // leaf lock; instances are made and destroyed outside it
   std::condition_variable cv_;
-  std::vector<std::unique_ptr<wapc::WapcInstance>> idle_;  // guarded by mu_
-  size_t alive_ = 0;                                       // guarded by mu_; includes those being created
-  uint64_t generation_ = 0;                                // guarded by mu_; of every instance in idle_
+  std::vector<std::unique_ptr<wapc::WapcInstance>> idle_ STRATUS_GUARDED_BY(mu_);
+  size_t alive_ STRATUS_GUARDED_BY(mu_) = 0;       // includes those being created
+  uint64_t generation_ STRATUS_GUARDED_BY(mu_) = 0;  // of every instance in idle_
 };
 
 }  // namespace stratus::host

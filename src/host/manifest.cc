@@ -111,10 +111,9 @@ class Parser {
     if (node["engine"] && !node["engine"].IsNull()) {
       auto engine = scalar(node["engine"], where + ".engine");
       if (!engine) return fail(engine.takeError());
-      if (*engine != "interp" && *engine != "aot" && *engine != "auto") {
-        return error(where + ".engine", "expected interp, aot or auto, not '" + *engine + "'", node["engine"]);
-      }
-      a.engine = std::move(*engine);
+      auto mode = EngineMode::parse(*engine);
+      if (!mode) return error(where + ".engine", mode.error().message, node["engine"]);
+      a.engine = *mode;
     }
     return a;
   }

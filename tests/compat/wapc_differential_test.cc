@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "stratus/common/files.h"
 #include "stratus/engine/engine.h"
 #include "stratus/wapc/wapc.h"
+#include "support/engine_params.h"
 
 namespace stratus {
 namespace {
@@ -47,11 +47,6 @@ Bytes fromHex(std::string_view hex) {
   return out;
 }
 
-Bytes readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 std::string shellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -73,9 +68,10 @@ Outcome runOnNode(const Case& c) {
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int status = pclose(p);
-  Bytes err_bytes = readFile(err_path);
+  auto err_bytes = readFileBytes(err_path);
   std::remove(err_path);
-  std::string err(err_bytes.begin(), err_bytes.end());
+  const std::string err = err_bytes ? std::string(err_bytes->begin(), err_bytes->end())
+                                    : "(node's stderr is lost: " + err_bytes.error().message + ")";
 
   Outcome o;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -111,7 +107,10 @@ Expected<Bytes> echoCallback(Callback mode, std::string_view binding, std::strin
 }
 
 Outcome runOnStratus(engine::Engine& engine, const Case& c) {
-  auto module = engine.compile(readFile(c.module), {.name = c.module});
+  auto wasm = readFileBytes(c.module);
+  EXPECT_TRUE(wasm) << wasm.error().toString();
+  if (!wasm) return {};
+  auto module = engine.compile(*wasm, {.name = c.module});
   EXPECT_TRUE(module) << module.error().toString();
   if (!module) return {};
   wapc::WapcOptions options;
@@ -172,7 +171,7 @@ std::vector<Case> cases() {
   return out;
 }
 
-class WapcDifferentialTest : public ::testing::TestWithParam<std::string> {};
+class WapcDifferentialTest : public ::testing::TestWithParam<engine::Backend> {};
 
 TEST_P(WapcDifferentialTest, SameBytesAsWapcHostOnNode) {
   auto engine = engine::createEngine(GetParam());
@@ -187,8 +186,8 @@ TEST_P(WapcDifferentialTest, SameBytesAsWapcHostOnNode) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEngines, WapcDifferentialTest, ::testing::ValuesIn(engine::availableEngines()),
-                         [](const auto& param_info) { return param_info.param; });
+INSTANTIATE_TEST_SUITE_P(AllEngines, WapcDifferentialTest, ::testing::ValuesIn(engine::availableBackends()),
+                         stratus::testing::backendParamName);
 
 }  // namespace
 }  // namespace stratus

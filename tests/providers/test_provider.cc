@@ -11,10 +11,16 @@
 //   CallActor msgpack {actor, operation, payload} -> dispatches to the actor and returns its reply
 //   SetHealthy "0"/"1" -> later HealthRequests report unhealthy ("told to be unhealthy") or healthy
 //   Bindings  -> msgpack map actor -> map of the link values of every bound actor
+//   Hang <path>        -> blocks until the file <path> exists (a provider call that hangs), then "released"
+//   HangHealth <path>  -> later HealthRequests block until the file <path> exists ("" ends that)
+//   Blocked   -> how many calls are blocked right now (Hang, HangHealth, BIND_GATE), as decimal text
+// Link values: BIND_GATE=<path> makes BindActor block until the file <path> exists.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "stratus/codec/msgpack.h"
@@ -32,6 +38,7 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
   std::string_view name() const override { return "stratus test provider"; }
 
   Expected<void> bindActor(std::string_view actor, const std::map<std::string, std::string>& values) override {
+    if (auto gate = values.find("BIND_GATE"); gate != values.end()) waitFor(gate->second);
     if (values.count("REFUSE")) return stratus::fail(ErrorCode::kInvalidArgument, "told to refuse the bind");
     std::lock_guard lock(mu_);
     bindings_[std::string(actor)] = values;
@@ -45,6 +52,12 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
   }
 
   stratus::codec::HealthResponse health() override {
+    std::string gate;
+    {
+      std::lock_guard lock(mu_);
+      gate = health_gate_;
+    }
+    if (!gate.empty()) waitFor(gate);
     if (healthy_.load()) return {true, ""};
     return {false, "told to be unhealthy"};
   }
@@ -60,6 +73,19 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
     if (op == "Crash") {
       volatile int* null_pointer = nullptr;
       return Bytes{static_cast<uint8_t>(*null_pointer)};
+    }
+    if (op == "Hang") {
+      waitFor(std::string(reinterpret_cast<const char*>(msg.data()), msg.size()));
+      return Bytes{'r', 'e', 'l', 'e', 'a', 's', 'e', 'd'};
+    }
+    if (op == "HangHealth") {
+      std::lock_guard lock(mu_);
+      health_gate_.assign(reinterpret_cast<const char*>(msg.data()), msg.size());
+      return Bytes{};
+    }
+    if (op == "Blocked") {
+      const std::string n = std::to_string(blocked_.load());
+      return Bytes(n.begin(), n.end());
     }
     if (op == "SetHealthy") {
       healthy_ = !msg.empty() && msg[0] == '1';
@@ -96,6 +122,17 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
   }
 
  private:
+  // Blocks until the file `path` exists (a test's way to release a call it made hang), at most ten minutes.
+  void waitFor(const std::string& path) {
+    ++blocked_;
+    for (int i = 0; i < 60000 && !std::filesystem::exists(path); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    --blocked_;
+  }
+
+  std::atomic<int> blocked_{0};
+  std::string health_gate_;  // guarded by mu_
   std::atomic<bool> healthy_{true};
   std::mutex mu_;
   std::map<std::string, std::map<std::string, std::string>> bindings_;

@@ -6,11 +6,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
+
+#include "stratus/common/files.h"
 
 namespace stratus::spec {
 namespace {
@@ -155,10 +155,7 @@ class ScriptRunner {
   // --- modules --------------------------------------------------------------------------------------------------
 
   Expected<Bytes> readModule(const std::string& filename) const {
-    const auto path = script_.directory / filename;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(ErrorCode::kIo, "cannot read " + path.string());
-    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return readFileBytes(script_.directory / filename);
   }
 
   Expected<std::shared_ptr<const engine::Module>> compile(const Command& c) {

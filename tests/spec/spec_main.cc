@@ -97,11 +97,10 @@ Expected<Args> parseArgs(int argc, char** argv) {
 }
 
 Expected<std::unique_ptr<engine::Engine>> makeEngine(const Args& args) {
-  if (args.engine != "aot") return engine::createEngine(args.engine);
+  auto backend = engine::parseBackend(args.engine);
+  if (!backend) return fail(backend.takeError());
   // No disk cache: the suite must exercise the code generator as built, not libraries an earlier build left.
-  auto aot = engine::createAotEngine({.optimization = args.aot_optimization, .disk_cache = false});
-  if (!aot) return fail(aot.takeError());
-  return std::unique_ptr<engine::Engine>(std::move(*aot));
+  return engine::createEngine(*backend, {.aot = {.optimization = args.aot_optimization, .disk_cache = false}});
 }
 
 // CPU seconds of this process and its waited-for children (the aot backend's C compiler runs).
@@ -295,8 +294,7 @@ int summarize(const Args& args, const std::vector<KnownFailure>& known) {
     if (k.backend == "*") continue;
     auto [it, fresh] = backend_exists.try_emplace(k.backend, true);
     if (fresh) {
-      auto e = engine::createEngine(k.backend);
-      it->second = e || e.error().code != ErrorCode::kNotFound;
+      it->second = engine::parseBackend(k.backend).hasValue();
     }
     if (!it->second) problems.push_back(where + "unknown backend " + k.backend);
   }

@@ -2,22 +2,23 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <utility>
 
 #include "stratus/claims/nkeys.h"
 #include "stratus/claims/wasm.h"
+#include "stratus/common/files.h"
 
 namespace stratus::testing {
 
 Bytes loadActor(const std::string& name) {
   const std::string path = std::string(STRATUS_TEST_ACTOR_DIR) + "/" + name + ".wasm";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "test actor %s is missing (the build should have produced it)\n", path.c_str());
+  auto bytes = readFileBytes(path);
+  if (!bytes) {
+    std::fprintf(stderr, "test actor %s is missing (the build should have produced it): %s\n", path.c_str(),
+                 bytes.error().message.c_str());
     std::abort();
   }
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::move(*bytes);
 }
 
 Bytes signActor(const Bytes& wasm, const SignSpec& spec, std::string* subject) {

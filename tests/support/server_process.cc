@@ -10,9 +10,10 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "stratus/common/files.h"
 
 namespace stratus::testing {
 
@@ -62,8 +63,9 @@ std::string findProgram(const std::string& program) {
 namespace {
 std::string logTail(const std::string& path) {
   if (path.empty()) return "(no log)";
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = readFileBytes(path);
+  if (!bytes) return "(no log: " + bytes.error().message + ")";
+  std::string text(bytes->begin(), bytes->end());
   return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
 }
 }  // namespace

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "stratus/host/host.h"
 
@@ -20,17 +21,12 @@ struct CallArgs {
   std::string operation;
   std::string payload_file;
   std::string payload_json;
-  std::string engine;
+  std::string engine = "interp";
   bool raw = false;
   bool verbose = false;
   int repeat = 1;
   int timeout_ms = 30000;
 };
-
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  throw CLI::RuntimeError(1);
-}
 
 bool validUtf8(const std::vector<uint8_t>& bytes) {
   size_t i = 0;
@@ -74,13 +70,13 @@ std::string formatDuration(double ns) {
 
 Bytes loadPayload(const CallArgs& args) {
   if (!args.payload_file.empty()) {
-    std::ifstream in(args.payload_file, std::ios::binary);
-    if (!in) die("cannot open payload file " + args.payload_file);
-    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto bytes = readFile(args.payload_file);
+    if (!bytes) failCommand("payload file: " + bytes.error().message);
+    return std::move(*bytes);
   }
   if (!args.payload_json.empty()) {
     auto j = nlohmann::json::parse(args.payload_json, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) die("--payload-json is not valid JSON: " + args.payload_json);
+    if (j.is_discarded()) failCommand("--payload-json is not valid JSON: " + args.payload_json);
     return nlohmann::json::to_msgpack(j);
   }
   return {};
@@ -104,10 +100,12 @@ void runCall(const CallArgs& args) {
   spdlog::set_level(args.verbose ? spdlog::level::info : spdlog::level::warn);
   host::ActorOptions options;
   options.instance.call_timeout = std::chrono::milliseconds(args.timeout_ms);
-  auto host = host::HostBuilder().withEngine(args.engine).withActorOptions(options).build();
-  if (!host) die(host.error().message);
+  auto mode = host::EngineMode::parse(args.engine);
+  if (!mode) failCommand("--engine: " + mode.error().message);
+  auto host = host::HostBuilder().withEngine(*mode).withActorOptions(options).build();
+  if (!host) failCommand(host.error().message);
   auto pk = (*host)->startActorFromFile(args.actor);
-  if (!pk) die(pk.error().toString());
+  if (!pk) failCommand(pk.error().toString());
   const Bytes payload = loadPayload(args);
 
   std::vector<double> latencies;
@@ -117,7 +115,7 @@ void runCall(const CallArgs& args) {
     auto start = std::chrono::steady_clock::now();
     auto result = (*host)->callActor(*pk, args.operation, payload);
     auto end = std::chrono::steady_clock::now();
-    if (!result) die(result.error().toString());
+    if (!result) failCommand(result.error().toString());
     latencies.push_back(std::chrono::duration<double, std::nano>(end - start).count());
     if (i + 1 == args.repeat) response = std::move(*result);
   }
@@ -149,7 +147,7 @@ void addCallCommand(CLI::App& app) {
   cmd->add_option("--engine", args->engine,
                   "How the actor runs: interp (default), aot (compiled first or taken from the cache), auto (native "
                   "code if cached, else the interpreter)")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+      ->check(CLI::IsMember(host::EngineMode::names()));
   cmd->add_option("--timeout-ms", args->timeout_ms, "Per-call deadline in milliseconds")->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", args->verbose, "Log host activity to stderr");
   cmd->callback([args] { runCall(*args); });

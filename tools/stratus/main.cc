@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"stratus: a host runtime for WebAssembly actors and native capability providers (wasmCloud 0.18)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "stratus 0.1.0");
+  app.set_version_flag("--version", "stratus " STRATUS_VERSION);
   stratus::cli::addKeysCommand(app);
   stratus::cli::addClaimsCommand(app);
   stratus::cli::addParCommand(app);

@@ -44,7 +44,9 @@ void run(const UpArgs& args) {
   if (!interval) failCommand("--health-interval: " + interval.error().message);
 
   host::HostBuilder builder;
-  builder.withEngine(args.engine);
+  auto mode = host::EngineMode::parse(args.engine);
+  if (!mode) failCommand("--engine: " + mode.error().message);
+  builder.withEngine(*mode);
   builder.withProviderHealthInterval(*interval);
   for (const auto& [k, v] : manifest->labels) builder.withLabel(k, v);
   for (const auto& label : args.labels) {
@@ -87,7 +89,7 @@ void addUpCommand(CLI::App& app) {
   up->add_option("--engine", args->engine,
                  "How actors run: interp, aot (native code, compiled first), or auto (interpreter at once, native "
                  "code when compiled in the background or found in the cache); a manifest entry's engine wins")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}))
+      ->check(CLI::IsMember(host::EngineMode::names()))
       ->capture_default_str();
   up->add_option("--health-interval", args->health_interval,
                  "How often providers get a HealthRequest, e.g. 30s (0s: never)")

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <span>
@@ -55,16 +57,25 @@ class NativeProvider {
   /// or a crash.
   Expected<Bytes> call(std::string_view actor, std::string_view operation, std::span<const uint8_t> msg);
 
-  /// Calls the provider's stop on a separate thread and waits up to `timeout`; later calls fail. A stop that
-  /// crashes or hangs is reported as an error and abandoned (a hung stop keeps its thread); the host goes on.
+  /// Stops the provider, within `timeout` in all: calls fail from now on; calls already running are waited for, then
+  /// the provider's stop runs on a thread of its own. Errors, after which the host goes on: kDeadlineExceeded when
+  /// calls are still running at the deadline (stop is then not called, as it would overlap them) or when stop
+  /// does not return in time (its thread is kept until it does, see BoundedTask); the fault's error when stop
+  /// crashes; kUnavailable when the provider crashed earlier.
   Expected<void> stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   bool crashed() const { return crashed_.load(); }
+
+  /// For tests of the call/stop protocol: `hook` runs in every call() after it was admitted and before the
+  /// provider's handle_call (nullptr: none). Not for production use.
+  static void setAdmissionHookForTesting(void (*hook)());
 
  private:
   struct DispatchContext;
   NativeProvider(const stratus_provider* table, std::string origin);
   Expected<void> checkTable() const;
+  // Counts a call out of in_flight_ and wakes a stop() waiting for the last one.
+  void leave();
 
   const stratus_provider* table_;
   std::string origin_;
@@ -74,6 +85,8 @@ class NativeProvider {
   std::atomic<bool> stopped_{false};
   std::atomic<bool> crashed_{false};
   std::atomic<int> in_flight_{0};
+  std::mutex drain_mu_;              // pairs with drain_cv_ only: stop() waits on it for in_flight_ to reach 0
+  std::condition_variable drain_cv_;
 };
 
 }  // namespace stratus::capability

@@ -44,6 +44,11 @@ struct Error {
 
   /// "<code name>: <message>".
   std::string toString() const;
+  /// The same error with `prefix` put before its message (context, e.g. "file.wasm: ").
+  Error prefixed(std::string_view prefix) && {
+    message.insert(0, prefix);
+    return std::move(*this);
+  }
 };
 
 /// Wrapper that marks a value as the error alternative of an Expected.

@@ -12,43 +12,21 @@
 
 namespace stratus::engine {
 
-/// Options of the aot backend.
-struct AotOptions {
-  /// C compiler command (a path or a name looked up in PATH; words split on spaces, e.g. "ccache gcc"). Empty:
-  /// $CC when set, else "cc".
-  std::string compiler{};
-  /// Optimisation flag handed to the compiler.
-  std::string optimization = "-O2";
-  /// Directory for the per-compilation scratch directories; empty: $TMPDIR, else /tmp.
-  std::string work_dir{};
-  /// Keep each scratch directory (generated C, compiler output, library) after loading, for debugging. They are
-  /// `work_dir`/stratus-aot-<first 16 hex digits of the module hash>-XXXXXX; otherwise they are removed at once.
-  bool keep_files = false;
-  /// Keep compiled libraries in, and load them from, the on-disk cache shared by every process of the user.
-  bool disk_cache = true;
-  /// Directory of the on-disk cache; empty: $XDG_CACHE_HOME/stratus/aot, else ~/.cache/stratus/aot, else
-  /// $TMPDIR/stratus-cache/aot.
-  std::string cache_dir{};
-  /// Size limit of the on-disk cache: after storing an entry, the least recently used (stored or loaded) entries
-  /// are removed until the rest fit. 0: no limit.
-  uint64_t cache_max_bytes = uint64_t{512} << 20;
-};
-
 /// The aot backend, with what it offers beyond Engine.
 class AotEngine : public Engine {
  public:
   /// The module, when its compiled code is at hand without running the C compiler: loaded in this process
   /// already, or a valid entry of the disk cache. nullptr otherwise (then compile() builds it). Errors as
   /// compile() for an invalid module.
-  virtual Expected<std::shared_ptr<const Module>> compileIfCached(std::span<const uint8_t> wasm,
-                                                                  const CompileOptions& options = {}) = 0;
+  Expected<std::shared_ptr<const Module>> compileIfCached(std::span<const uint8_t> wasm,
+                                                          const CompileOptions& options = {}) override = 0;
   /// Path of the disk cache entry for this module's code (present or not); "" when the disk cache is off.
   virtual Expected<std::string> cacheEntryPath(std::span<const uint8_t> wasm, const CompileOptions& options = {}) = 0;
   /// The disk cache directory; "" when the disk cache is off.
   virtual const std::string& cacheDir() const = 0;
   /// For shutting down: compiles in progress kill their compiler and fail with kUnavailable, and so do later
   /// ones at once. Modules compiled already are unaffected. Thread-safe.
-  virtual void cancelCompiles() = 0;
+  void cancelCompiles() override = 0;
 };
 
 /// Creates the aot backend, or kUnavailable when the C compiler cannot be found.

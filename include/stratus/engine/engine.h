@@ -172,21 +172,75 @@ struct CompileOptions {
   std::string name = "module";
 };
 
+/// The engine backends of this build. A new backend is added here and in the registry in engine.cc; everything
+/// that chooses an engine by name (host, manifest, CLI, tests, benchmarks) takes it from there.
+enum class Backend : uint8_t {
+  kInterp,  ///< the wabt 1.0.32 interpreter: starts at once, needs nothing at run time
+  kAot,     ///< wasm2c + the system C compiler: native code, needs a C compiler at run time
+};
+
+/// The backend's name as users write it ("interp", "aot").
+std::string_view backendName(Backend backend);
+
+/// The backend of that name, or kInvalidArgument naming the known ones.
+Expected<Backend> parseBackend(std::string_view name);
+
+/// Every backend of this build, the default first.
+std::vector<Backend> allBackends();
+
+/// The backends that can be created here, the default first (aot only when a C compiler is found).
+std::vector<Backend> availableBackends();
+
+/// Options of the aot backend.
+struct AotOptions {
+  /// C compiler command (a path or a name looked up in PATH; words split on spaces, e.g. "ccache gcc"). Empty:
+  /// $CC when set, else "cc".
+  std::string compiler{};
+  /// Optimisation flag handed to the compiler.
+  std::string optimization = "-O2";
+  /// Directory for the per-compilation scratch directories; empty: $TMPDIR, else /tmp.
+  std::string work_dir{};
+  /// Keep each scratch directory (generated C, compiler output, library) after loading, for debugging. They are
+  /// `work_dir`/stratus-aot-<first 16 hex digits of the module hash>-XXXXXX; otherwise they are removed at once.
+  bool keep_files = false;
+  /// Keep compiled libraries in, and load them from, the on-disk cache shared by every process of the user.
+  bool disk_cache = true;
+  /// Directory of the on-disk cache; empty: $XDG_CACHE_HOME/stratus/aot, else ~/.cache/stratus/aot, else
+  /// $TMPDIR/stratus-cache/aot.
+  std::string cache_dir{};
+  /// Size limit of the on-disk cache: after storing an entry, the least recently used (stored or loaded) entries
+  /// are removed until the rest fit. 0: no limit.
+  uint64_t cache_max_bytes = uint64_t{512} << 20;
+};
+
+/// Options of every backend; each backend reads its own.
+struct EngineOptions {
+  AotOptions aot{};
+};
+
 /// A wasm engine backend. Thread-safe.
 class Engine {
  public:
   virtual ~Engine() = default;
-  /// Backend name ("interp", "aot").
-  virtual std::string_view name() const = 0;
+  virtual Backend backend() const = 0;
+  /// The backend's name ("interp", "aot").
+  std::string_view name() const { return backendName(backend()); }
   /// Validates and compiles a module. A malformed or invalid module is kMalformed with the parser's message.
   virtual Expected<std::shared_ptr<const Module>> compile(std::span<const uint8_t> wasm,
                                                           const CompileOptions& options = {}) = 0;
+  /// The module when the backend has its code at hand without the expensive part of compiling (a backend with a
+  /// cache: loaded already or in its cache); nullptr otherwise, and always for backends without a cache. Errors
+  /// as compile() for an invalid module.
+  virtual Expected<std::shared_ptr<const Module>> compileIfCached(std::span<const uint8_t> wasm,
+                                                                  const CompileOptions& options = {}) {
+    return std::shared_ptr<const Module>();
+  }
+  /// For shutting down: compiles in progress end as soon as they can, failing with kUnavailable, and so do later
+  /// ones. Modules compiled already are unaffected. Thread-safe. No-op for backends that compile quickly.
+  virtual void cancelCompiles() {}
 };
 
-/// Names of the backends compiled into this build, the default first.
-std::vector<std::string> availableEngines();
-
-/// Creates a backend by name, or kNotFound listing the available ones.
-Expected<std::unique_ptr<Engine>> createEngine(std::string_view name);
+/// Creates a backend: kUnavailable when it cannot work here (aot without a C compiler), with the reason.
+Expected<std::unique_ptr<Engine>> createEngine(Backend backend, const EngineOptions& options = {});
 
 }  // namespace stratus::engine

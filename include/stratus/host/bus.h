@@ -1,10 +1,16 @@
-// The bus: the one interface every invocation travels through. The standalone bus delivers in process; a lattice
-// bus (later) sends over NATS when the target lives on another host. Nothing above the bus knows which it uses.
+// The bus: the one path every invocation travels. The host's dispatcher resolves and authorizes each call, then
+// hands it to the bus; the standalone (local) bus delivers to this host's actors and providers, and a bus given to
+// the HostBuilder (the lattice's) may send it to another host instead. Nothing above the bus knows which it uses.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "stratus/claims/claims.h"
+#include "stratus/claims/nkeys.h"
 #include "stratus/common/expected.h"
 
 namespace stratus::host {
@@ -15,8 +21,8 @@ inline constexpr std::string_view kSystemOrigin = "system";
 /// The two kinds of things that send and receive invocations.
 enum class EntityKind { kActor, kCapability };
 
-/// An actor (by module public key) or a capability provider (by service public key, contract and link name).
-/// Non-owning: valid for the duration of the call it describes.
+/// An actor (by module public key, or kSystemOrigin for the host) or a capability provider (by service public
+/// key, contract and link name). Non-owning: valid for the duration of the call it describes.
 struct Entity {
   EntityKind kind = EntityKind::kActor;
   std::string_view public_key;
@@ -24,12 +30,16 @@ struct Entity {
   std::string_view link_name;    ///< capabilities only
 };
 
-/// One call. Non-owning views, valid during Bus::invoke only; the bus copies what it must keep.
+/// One call, resolved and authorized. Non-owning views, valid during Bus::invoke only; a bus copies what it keeps.
 struct Invocation {
+  std::string_view id;           ///< unique per invocation (a UUID v4, as wasmCloud's invocation ids)
+  std::string_view origin_host;  ///< server public key ('N…') of the host the call started on
   Entity origin;
   Entity target;
   std::string_view operation;
   std::span<const uint8_t> msg;
+  /// The calling actor's verified claims when the origin is an actor; nullptr for the host and for providers.
+  const claims::ActorClaims* caller_claims = nullptr;
 };
 
 /// Delivers invocations to their targets. Implementations are thread-safe.
@@ -40,5 +50,18 @@ class Bus {
   /// target's own failure. Authorization has already happened when this is called.
   virtual Expected<Bytes> invoke(const Invocation& invocation) = 0;
 };
+
+/// What a host hands to the bus it is built with.
+struct BusContext {
+  /// Delivers to this host's own actors and providers; errors kNotFound / kUnavailable name a target that does
+  /// not run here. Outlives the bus.
+  Bus& local;
+  /// The host's server public key ('N…') and key pair (with its seed), to sign what it sends.
+  const std::string& host_id;
+  const claims::KeyPair& host_key;
+};
+
+/// Makes the bus of a host (see HostBuilder::withBus). Called once, while the host is built.
+using BusFactory = std::function<Expected<std::unique_ptr<Bus>>(const BusContext& context)>;
 
 }  // namespace stratus::host

@@ -18,6 +18,7 @@
 #include "stratus/engine/aot.h"
 #include "stratus/engine/engine.h"
 #include "stratus/host/bus.h"
+#include "stratus/host/engine_mode.h"
 #include "stratus/provider.h"
 
 namespace stratus::host {
@@ -50,16 +51,16 @@ struct ActorOptions {
 
 /// Per-actor choices at start.
 struct ActorStartOptions {
-  /// Engine of this actor: "interp", "aot" or "auto" (see HostBuilder::withEngine); empty: the host's.
-  std::string engine;
+  /// Engine of this actor (see HostBuilder::withEngine); unset: the host's.
+  std::optional<EngineMode> engine;
 };
 
 /// A running actor as the host reports it.
 struct ActorInfo {
   std::string public_key;
   claims::ActorClaims claims;
-  size_t instances = 0;  ///< instances currently alive in the pool
-  std::string engine;    ///< what runs its code now: "interp" or "aot"
+  size_t instances = 0;     ///< instances currently alive in the pool
+  engine::Backend engine{};  ///< what runs its code now
 };
 
 /// A link definition: wires an actor to the provider serving (contract_id, link_name), with configuration values
@@ -118,16 +119,22 @@ class HostBuilder {
   HostBuilder(HostBuilder&&) noexcept;
   HostBuilder& operator=(HostBuilder&&) noexcept;
 
-  /// How actors run, unless their start options say otherwise (default "interp"):
-  /// - "interp": the wabt interpreter; starts at once, needs nothing at run time.
-  /// - "aot": native code (wasm2c + the system C compiler), compiled before the actor starts or taken from the
+  /// How actors run, unless their start options say otherwise (default: the interpreter):
+  /// - interp: the wabt interpreter; starts at once, needs nothing at run time.
+  /// - aot: native code (wasm2c + the system C compiler), compiled before the actor starts or taken from the
   ///   disk cache; the host does not build without a C compiler.
-  /// - "auto": native code at once when the disk cache has it; otherwise the actor starts on the interpreter and
+  /// - auto: native code at once when the disk cache has it; otherwise the actor starts on the interpreter and
   ///   its instances are replaced by native ones when a background compile finishes (calls in flight finish on
   ///   the old instances). Without a C compiler actors stay on the interpreter (logged once).
-  HostBuilder& withEngine(std::string name);
+  HostBuilder& withEngine(EngineMode mode);
   /// Options of the aot engine (compiler, optimisation, disk cache directory).
   HostBuilder& withAotOptions(engine::AotOptions options);
+  /// The host's server key, from its seed ('SN…'); default a new key per host. kInvalidArgument from build() when
+  /// the seed is not a server seed.
+  HostBuilder& withServerSeed(std::string seed);
+  /// The bus every authorized invocation goes to (e.g. the lattice's, which sends calls for other hosts over
+  /// NATS and hands the rest to the local bus it is given). Default: the local bus alone.
+  HostBuilder& withBus(BusFactory factory);
   /// Policy hook; default allows everything the built-in checks allow.
   HostBuilder& withAuthorizer(std::shared_ptr<const Authorizer> authorizer);
   /// Pool and limits applied to every actor.
@@ -137,10 +144,15 @@ class HostBuilder {
   /// Clock used to check claims expiry (seconds since the Unix epoch); default the system clock. For tests.
   HostBuilder& withClock(std::function<int64_t()> now);
 
-  /// Receives every HostEvent, synchronously on the thread that caused it. Must be thread-safe and quick.
+  /// Receives every HostEvent, synchronously on the thread that caused it, with no host lock held (it may call the
+  /// host). Must be thread-safe.
   HostBuilder& withEventListener(std::function<void(const HostEvent&)> listener);
   /// How often every provider is sent a HealthRequest (default 30 s; zero disables the checks).
   HostBuilder& withProviderHealthInterval(std::chrono::milliseconds interval);
+  /// How long a HealthRequest may go unanswered before the provider counts as unhealthy (default 2 s).
+  HostBuilder& withProviderHealthTimeout(std::chrono::milliseconds timeout);
+  /// How long stopping a provider may take in all, its calls in flight and its stop (default 10 s).
+  HostBuilder& withProviderStopTimeout(std::chrono::milliseconds timeout);
   /// Where provider libraries unpacked from archives are cached (default $XDG_CACHE_HOME/stratus/providers, else
   /// ~/.cache/stratus/providers, else $TMPDIR/stratus-cache/providers).
   HostBuilder& withProviderCacheDir(std::string dir);
@@ -156,13 +168,14 @@ class HostBuilder {
   std::unique_ptr<Config> config_;
 };
 
-/// A standalone host. Thread-safe: actors and providers may be started, stopped, linked and called from any thread.
-/// Destroying the host stops its providers (bounded in time) and its actors.
+/// A standalone host. Thread-safe: actors and providers may be started, stopped, linked and called from any thread;
+/// no lock of the host is held while provider code or an event listener runs. Destroying the host stops its
+/// providers (bounded in time) and its actors; calls into the host must have returned by then.
 class Host {
  public:
   virtual ~Host() = default;
 
-  /// The host's server public key (a fresh 'N' key per run).
+  /// The host's server public key ('N…'; a fresh one per run unless HostBuilder::withServerSeed).
   virtual const std::string& id() const = 0;
   virtual const std::map<std::string, std::string>& labels() const = 0;
 
@@ -196,8 +209,10 @@ class Host {
   virtual Expected<std::string> startProviderFromTable(const stratus_provider* table,
                                                        const claims::ProviderClaims& claims,
                                                        std::string link_name = "default") = 0;
-  /// Stops the provider `provider_id` serving under `link_name`: it takes no new calls, calls in flight finish,
-  /// then its stop runs (bounded in time; a crashing or hanging stop is reported, never fatal). kNotFound if absent.
+  /// Stops the provider `provider_id` serving under `link_name`: it is gone from the host at once and takes no new
+  /// calls; calls in flight finish, then its stop runs, all within a bound (HostBuilder::withProviderStopTimeout). Calls or a stop that hang past
+  /// it are abandoned, and a crashing stop is contained: the ProviderStopped event's message says which (empty
+  /// for a clean stop), and the host goes on. kNotFound if absent.
   virtual Expected<void> stopProvider(std::string_view provider_id, std::string_view link_name = "default") = 0;
 
   /// Adds or replaces a link definition. Either side may start before or after; when both run the provider gets

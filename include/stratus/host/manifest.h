@@ -18,7 +18,7 @@ namespace stratus::host {
 /// `{image_ref: ./echo_s.wasm, engine: aot}` choosing the engine of that actor.
 struct ManifestActor {
   std::string image_ref;  ///< path of a signed .wasm file (OCI references are not supported yet)
-  std::string engine;     ///< "interp", "aot", "auto", or "" for the host's engine
+  std::optional<EngineMode> engine;  ///< unset: the host's engine
 };
 
 /// A `capabilities` entry: a provider archive and the link name it serves.

@@ -19,6 +19,7 @@
 #include "engine/imports.h"
 #include "engine/watchdog.h"
 #include "stratus/common/files.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/engine/aot.h"
 
 namespace stratus::engine {
@@ -107,14 +108,14 @@ class LibraryCache {
   }
 
   std::shared_ptr<Library> find(const std::string& key) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = entries_.find(key);
     return it == entries_.end() ? nullptr : it->second;
   }
 
   // Returns the library to use: an entry another thread inserted first wins.
   std::shared_ptr<Library> insert(const std::string& key, std::shared_ptr<Library> lib) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto [it, inserted] = entries_.emplace(key, std::move(lib));
     if (!inserted) return it->second;
     order_.push_back(key);
@@ -127,9 +128,9 @@ class LibraryCache {
 
  private:
   static constexpr size_t kCapacity = 64;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Library>> entries_;  // guarded by mu_
-  std::deque<std::string> order_;                            // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<Library>> entries_ STRATUS_GUARDED_BY(mu_);
+  std::deque<std::string> order_ STRATUS_GUARDED_BY(mu_);
 };
 
 class AotModule;
@@ -392,7 +393,7 @@ class AotBackend final : public AotEngine {
     identity_parts_.push_back(compiler_);
   }
 
-  std::string_view name() const override { return "aot"; }
+  Backend backend() const override { return Backend::kAot; }
   const std::string& cacheDir() const override { return disk_.dir(); }
   void cancelCompiles() override { toolchain_.cancelled->store(true); }
 

@@ -16,6 +16,7 @@
 
 #include "common/signal_chain.h"
 #include "stratus/engine/engine.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::engine::aot {
 namespace {
@@ -208,15 +209,15 @@ void installOnce() {
 
 // Function signatures, process-wide so a funcref means the same type in every library. Leaked on purpose: a module
 // may still be loaded while static destructors run.
-std::mutex g_types_mu;
-auto* g_types = new std::vector<std::vector<uint32_t>>();  // guarded by g_types_mu
+Mutex g_types_mu;
+auto* g_types STRATUS_PT_GUARDED_BY(g_types_mu) = new std::vector<std::vector<uint32_t>>();
 
 uint32_t registerFuncType(uint32_t param_count, uint32_t result_count, const uint32_t* types) {
   std::vector<uint32_t> key;
   key.reserve(param_count + result_count + 1);
   key.push_back(param_count);
   key.insert(key.end(), types, types + param_count + result_count);
-  std::lock_guard lock(g_types_mu);
+  MutexLock lock(g_types_mu);
   for (size_t i = 0; i < g_types->size(); ++i) {
     if ((*g_types)[i] == key) return static_cast<uint32_t>(i + 1);
   }

@@ -23,6 +23,7 @@
 #include "engine/aot/embedded_headers.h"
 #include "engine/aot/runtime.h"
 #include "stratus/common/files.h"
+#include "stratus/common/thread_annotations.h"
 
 extern char** environ;
 
@@ -69,9 +70,11 @@ Expected<void> writeFile(const std::string& path, std::string_view content) {
   return ok();
 }
 
-std::string readLog(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// The text of the log at `path`, cut at `limit` bytes, without trailing blank lines.
+Expected<std::string> readLog(const std::string& path, size_t limit) {
+  auto bytes = readFileBytes(path);
+  if (!bytes) return fail(bytes.takeError());
+  std::string text(bytes->begin(), bytes->end());
   if (text.size() > limit) {
     text.resize(limit);
     text += "\n[... truncated]";
@@ -219,7 +222,9 @@ std::optional<std::string> compilerOutput(const Toolchain& toolchain, std::initi
   argv.insert(argv.end(), args.begin(), args.end());
   auto status = run(argv, pattern, *toolchain.cancelled);
   std::optional<std::string> text;
-  if (status && *status == 0) text = readLog(pattern, max_bytes);
+  if (status && *status == 0) {
+    if (auto log = readLog(pattern, max_bytes)) text = std::move(*log);
+  }
   ::unlink(pattern.c_str());
   return text;
 }
@@ -227,9 +232,9 @@ std::optional<std::string> compilerOutput(const Toolchain& toolchain, std::initi
 }  // namespace
 
 std::string compilerIdentity(const Toolchain& toolchain) {
-  static std::mutex mu;
-  static std::map<std::vector<std::string>, std::string> known;  // guarded by mu
-  std::lock_guard lock(mu);
+  static Mutex mu;
+  static std::map<std::vector<std::string>, std::string> known STRATUS_GUARDED_BY(mu);
+  MutexLock lock(mu);
   auto it = known.find(toolchain.compiler);
   if (it != known.end()) return it->second;
 
@@ -244,9 +249,9 @@ std::string compilerIdentity(const Toolchain& toolchain) {
 }
 
 bool isGcc(const Toolchain& toolchain) {
-  static std::mutex mu;
-  static std::map<std::vector<std::string>, bool> known;  // guarded by mu
-  std::lock_guard lock(mu);
+  static Mutex mu;
+  static std::map<std::vector<std::string>, bool> known STRATUS_GUARDED_BY(mu);
+  MutexLock lock(mu);
   auto it = known.find(toolchain.compiler);
   if (it != known.end()) return it->second;
   // The predefined macros tell GCC from clang (which defines __GNUC__ too) and from compilers without either.
@@ -292,7 +297,8 @@ Expected<Bytes> compileLibrary(const CSources& sources, const Toolchain& toolcha
     msg += " ";
     msg += describeStatus(*status);
     msg += ": ";
-    msg += readLog(log, 4000);
+    auto output = readLog(log, 4000);
+    msg += output ? *output : output.error().message;
     return fail(ErrorCode::kInternal, std::move(msg));
   }
   return readFileBytes(library);

@@ -346,7 +346,7 @@ Expected<void> InterpInstance::finishCall(wabt::Result, const wi::Trap::Ptr& tra
 
 class InterpEngine final : public Engine {
  public:
-  std::string_view name() const override { return "interp"; }
+  Backend backend() const override { return Backend::kInterp; }
 
   Expected<std::shared_ptr<const Module>> compile(std::span<const uint8_t> wasm,
                                                   const CompileOptions& options) override {

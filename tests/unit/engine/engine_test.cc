@@ -6,13 +6,14 @@
 
 #include "stratus/engine/engine.h"
 #include "support/wat.h"
+#include "support/engine_params.h"
 
 namespace stratus::engine {
 namespace {
 
 using stratus::testing::wat2wasm;
 
-class EngineTest : public ::testing::TestWithParam<std::string> {
+class EngineTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     auto e = createEngine(GetParam());
@@ -342,8 +343,8 @@ TEST(MemoryViewTest, ChecksBoundsWithoutWrapping) {
   EXPECT_EQ(buf[15], 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEngines, EngineTest, ::testing::ValuesIn(availableEngines()),
-                         [](const auto& param_info) { return param_info.param; });
+INSTANTIATE_TEST_SUITE_P(AllEngines, EngineTest, ::testing::ValuesIn(availableBackends()),
+                         stratus::testing::backendParamName);
 
 }  // namespace
 }  // namespace stratus::engine

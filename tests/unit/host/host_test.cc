@@ -9,6 +9,7 @@
 #include "support/actors.h"
 #include "support/payloads.h"
 #include "support/wat.h"
+#include "support/engine_params.h"
 
 namespace stratus::host {
 namespace {
@@ -21,10 +22,10 @@ using stratus::testing::bytesOf;
 using stratus::testing::hostCallPayload;
 using stratus::testing::textOf;
 
-class HostTest : public ::testing::TestWithParam<std::string> {
+class HostTest : public ::testing::TestWithParam<engine::Backend> {
  protected:
   std::unique_ptr<Host> makeHost(HostBuilder builder = HostBuilder()) {
-    auto host = builder.withEngine(GetParam()).build();
+    auto host = builder.withEngine(EngineMode::only(GetParam())).build();
     EXPECT_TRUE(host) << host.error().toString();
     return host ? std::move(*host) : nullptr;
   }
@@ -201,11 +202,35 @@ TEST_P(HostTest, PoolServesConcurrentCallsAndReplacesTrappedInstances) {
   EXPECT_GE(actors[0].instances, 1u);
   EXPECT_LE(actors[0].instances, 3u);
 
-  // After a trap the next call runs on a clean instance: Count restarts from the fresh instance's state.
   auto trap = host->callActor(*pk, "Trap", {});
   ASSERT_FALSE(trap);
   EXPECT_EQ(trap.error().code, ErrorCode::kTrap);
   EXPECT_TRUE(host->callActor(*pk, "Echo", bytesOf("still serving")));
+}
+
+TEST_P(HostTest, ATrappedInstanceIsReplacedByAFreshOne) {
+  ActorOptions options;
+  options.min_instances = 1;
+  options.max_instances = 1;  // every call runs on the one instance there is
+  auto host = makeHost(std::move(HostBuilder().withActorOptions(options)));
+  auto pk = host->startActor(signActor(actor_, {}));
+  ASSERT_TRUE(pk);
+  auto count = [&] {
+    auto r = host->callActor(*pk, "Count", {});
+    EXPECT_TRUE(r) << r.error().toString();
+    return r && r->size() == 4 ? uint32_t((*r)[0]) | uint32_t((*r)[1]) << 8 | uint32_t((*r)[2]) << 16 |
+                                     uint32_t((*r)[3]) << 24
+                               : 0u;
+  };
+  EXPECT_EQ(count(), 1u);
+  EXPECT_EQ(count(), 2u);
+  EXPECT_EQ(count(), 3u);
+  auto trap = host->callActor(*pk, "Trap", {});
+  ASSERT_FALSE(trap);
+  EXPECT_EQ(trap.error().code, ErrorCode::kTrap);
+  // Count restarts: the next call runs on a new instance, not on the one whose guest state the trap left behind.
+  EXPECT_EQ(count(), 1u);
+  EXPECT_EQ(count(), 2u);
 }
 
 TEST_P(HostTest, StoppedActorsAreGone) {
@@ -223,13 +248,15 @@ TEST_P(HostTest, StoppedActorsAreGone) {
 }
 
 TEST_P(HostTest, UnknownEngineIsNamed) {
-  auto host = HostBuilder().withEngine("warp-drive").build();
-  ASSERT_FALSE(host);
-  EXPECT_NE(host.error().message.find("warp-drive"), std::string::npos);
+  auto mode = EngineMode::parse("warp-drive");
+  ASSERT_FALSE(mode);
+  EXPECT_EQ(mode.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(mode.error().message.find("'warp-drive' (use interp, aot, auto)"), std::string::npos)
+      << mode.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEngines, HostTest, ::testing::ValuesIn(engine::availableEngines()),
-                         [](const auto& param_info) { return param_info.param; });
+INSTANTIATE_TEST_SUITE_P(AllEngines, HostTest, ::testing::ValuesIn(engine::availableBackends()),
+                         stratus::testing::backendParamName);
 
 }  // namespace
 }  // namespace stratus::host

@@ -49,7 +49,7 @@ TEST(ManifestTest, ParsesTheWasmCloudLayout) {
   EXPECT_EQ(m->labels.at("region"), "us");
   ASSERT_EQ(m->actors.size(), 1u);
   EXPECT_EQ(m->actors[0].image_ref, "./echo_s.wasm");
-  EXPECT_EQ(m->actors[0].engine, "");
+  EXPECT_EQ(m->actors[0].engine, std::nullopt);
   ASSERT_EQ(m->capabilities.size(), 2u);
   EXPECT_EQ(m->capabilities[0].link_name, "default");
   EXPECT_EQ(m->capabilities[1].link_name, "cache");
@@ -99,7 +99,7 @@ TEST(ManifestTest, ErrorsNameTheFileTheEntryAndTheProblem) {
 
   auto engine = parseManifest("actors:\n  - {image_ref: a.wasm, engine: jit}\n", "m.yaml", fakeEnv({}));
   ASSERT_FALSE(engine);
-  EXPECT_NE(engine.error().message.find("actors[0].engine: expected interp, aot or auto, not 'jit'"),
+  EXPECT_NE(engine.error().message.find("actors[0].engine: unknown engine 'jit' (use interp, aot, auto)"),
             std::string::npos)
       << engine.error().message;
   auto no_ref = parseManifest("actors:\n  - {engine: aot}\n", "m.yaml", fakeEnv({}));
@@ -115,10 +115,10 @@ TEST(ManifestTest, ActorEntriesMayChooseTheirEngine) {
   ASSERT_TRUE(m) << m.error().toString();
   ASSERT_EQ(m->actors.size(), 3u);
   EXPECT_EQ(m->actors[0].image_ref, "plain_s.wasm");
-  EXPECT_EQ(m->actors[0].engine, "");
+  EXPECT_EQ(m->actors[0].engine, std::nullopt);
   EXPECT_EQ(m->actors[1].image_ref, "fast_s.wasm");
-  EXPECT_EQ(m->actors[1].engine, "aot");
-  EXPECT_EQ(m->actors[2].engine, "auto");
+  EXPECT_EQ(m->actors[1].engine, EngineMode::only(engine::Backend::kAot));
+  EXPECT_EQ(m->actors[2].engine, EngineMode::automatic());
 }
 
 TEST(ManifestTest, ApplyingStartsActorsRelativeToTheManifestAndNamesTheFailingEntry) {

@@ -117,7 +117,7 @@ class TieringTest : public ::testing::Test {
   std::unique_ptr<Host> makeHost(std::string engine, std::shared_ptr<const Authorizer> authorizer = nullptr,
                                  std::string compiler = "") {
     HostBuilder builder;
-    builder.withEngine(std::move(engine))
+    builder.withEngine(mode(engine))
         .withAotOptions({.compiler = compiler.empty() ? compiler_.string() : compiler,
                          .cache_dir = (dir_ / "cache").string()})
         .withBuiltinExtras(false)
@@ -130,9 +130,15 @@ class TieringTest : public ::testing::Test {
 
   void openGate() { std::ofstream(gate_) << "go\n"; }
 
+  static EngineMode mode(std::string_view name) {
+    auto parsed = EngineMode::parse(name);
+    EXPECT_TRUE(parsed) << parsed.error().toString();
+    return parsed ? *parsed : EngineMode::automatic();
+  }
+
   static std::string engineOf(Host& host, const std::string& pk) {
     for (const auto& a : host.actors()) {
-      if (a.public_key == pk) return a.engine;
+      if (a.public_key == pk) return std::string(engine::backendName(a.engine));
     }
     return "(not running)";
   }
@@ -208,23 +214,27 @@ TEST_F(TieringTest, AutoStartsOnNativeCodeAtOnceWhenTheCacheHasIt) {
 TEST_F(TieringTest, EngineCanBeChosenPerActor) {
   openGate();
   auto host = makeHost("interp");
-  auto native = host->startActor(signActor(actor_, {.name = "native"}), {.engine = "aot"});
+  auto native = host->startActor(signActor(actor_, {.name = "native"}), {.engine = mode("aot")});
   ASSERT_TRUE(native) << native.error().toString();
   EXPECT_EQ(engineOf(*host, *native), "aot");
   auto interp = host->startActor(signActor(actor_, {.name = "interp"}));
   ASSERT_TRUE(interp) << interp.error().toString();
   EXPECT_EQ(engineOf(*host, *interp), "interp");
 
-  auto bad = host->startActor(signActor(actor_, {.name = "bad"}), {.engine = "jit"});
+  auto bad = EngineMode::parse("jit");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(bad.error().message.find("'jit'"), std::string::npos) << bad.error().message;
 
-  // An auto host keeps an actor asked to run on the interpreter there.
+  // An auto host keeps an actor asked to run on the interpreter there: no tier-up is scheduled for it. Background
+  // compiles run one at a time in the order they were asked for, so once an auto actor started after it has
+  // moved to native code, a tier-up of the pinned one would have happened before.
   auto auto_host = makeHost("auto");
-  auto pinned = auto_host->startActor(signActor(actor_, {.name = "pinned"}), {.engine = "interp"});
+  auto pinned = auto_host->startActor(signActor(actor_, {.name = "pinned"}), {.engine = mode("interp")});
   ASSERT_TRUE(pinned) << pinned.error().toString();
-  std::this_thread::sleep_for(300ms);
+  auto later = auto_host->startActor(signActor(actor_, {.name = "later"}));
+  ASSERT_TRUE(later) << later.error().toString();
+  ASSERT_TRUE(waitForEngine(*auto_host, *later, "aot"));
   EXPECT_EQ(engineOf(*auto_host, *pinned), "interp");
 }
 
@@ -241,7 +251,7 @@ TEST_F(TieringTest, BackgroundCompilesRunAtALowerPriorityThanTheCaller) {
   };
   // Asked for aot, the actor's compile runs on the starting thread, at its priority.
   auto host = makeHost("interp");
-  auto foreground = host->startActor(signActor(actor_, {.name = "foreground"}), {.engine = "aot"});
+  auto foreground = host->startActor(signActor(actor_, {.name = "foreground"}), {.engine = mode("aot")});
   ASSERT_TRUE(foreground) << foreground.error().toString();
   EXPECT_EQ(niceness(), own);
   // auto's tier-up compile (of another module, whose code no cache has) runs in the background, 10 nice levels
@@ -268,11 +278,11 @@ TEST_F(TieringTest, WithoutACompilerAutoStaysOnTheInterpreterAndSaysSoOnce) {
   EXPECT_EQ(log.count("/nonexistent/bin/cc"), 1u);
 
   // Asking for aot without a compiler is an error, for the host and for one actor.
-  auto refused = HostBuilder().withEngine("aot").withAotOptions({.compiler = "/nonexistent/bin/cc"}).build();
+  auto refused = HostBuilder().withEngine(mode("aot")).withAotOptions({.compiler = "/nonexistent/bin/cc"}).build();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(refused.error().message.find("/nonexistent/bin/cc"), std::string::npos) << refused.error().message;
-  auto actor = host->startActor(signActor(actor_, {.name = "three"}), {.engine = "aot"});
+  auto actor = host->startActor(signActor(actor_, {.name = "three"}), {.engine = mode("aot")});
   ASSERT_FALSE(actor);
   EXPECT_EQ(actor.error().code, ErrorCode::kUnavailable);
 }
@@ -291,7 +301,7 @@ TEST_F(TieringTest, AModuleTheAotEngineCannotTakeRunsOnTheInterpreter) {
   EXPECT_EQ(log.count("uses SIMD (v128), which the aot engine does not support yet"), 1u);
   EXPECT_EQ(log.count("the actor stays on the interpreter"), 1u);
   // Asked for aot explicitly, it is refused with the reason.
-  auto refused = host->startActor(signActor(simd, {.name = "simd2"}), {.engine = "aot"});
+  auto refused = host->startActor(signActor(simd, {.name = "simd2"}), {.engine = mode("aot")});
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("SIMD"), std::string::npos) << refused.error().message;
 }

@@ -5,41 +5,21 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <vector>
 
 #include "call_pool.h"
+#include "support/gate.h"
 
 namespace stratus::httpserver {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Gate;
 
 // Liveness bound for the tests below: far beyond any stall period, only reached when the pool is broken.
 constexpr auto kWaitLimit = 10s;
-
-// A gate jobs block on until it is opened.
-class Gate {
- public:
-  void wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return open_; });
-  }
-  void open() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 // Tracks how many jobs run at the same time.
 struct Concurrency {

@@ -6,11 +6,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "unit/providers/keyvalue_conformance.h"
 
@@ -27,6 +31,29 @@ using std::chrono::milliseconds;
 // Every call that waits on a dead or paused server must return within this many timeouts: a generous bound that
 // tells "bounded by the timeout" from "hangs", not a performance figure.
 constexpr int kBoundInTimeouts = 10;
+
+// The commands (lowercase) of the clients redis-server holds blocked, e.g. postponed by CLIENT PAUSE: CLIENT LIST
+// marks them with flag b.
+std::vector<std::string> blockedCommands(uint16_t port) {
+  std::vector<std::string> out;
+  auto list = redisCommand(port, {"CLIENT", "LIST"});
+  EXPECT_TRUE(list) << list.error().toString();
+  if (!list) return out;
+  auto field = [](std::string_view line, std::string_view name) {
+    const size_t at = line.find(" " + std::string(name) + "=");
+    if (at == std::string_view::npos) return std::string_view();
+    std::string_view value = line.substr(at + name.size() + 2);
+    return value.substr(0, value.find(' '));
+  };
+  std::string_view rest = *list;
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    if (field(line, "flags").find('b') != std::string_view::npos) out.emplace_back(field(line, "cmd"));
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+  return out;
+}
 
 class RedisProviderTest : public ::testing::Test {
  protected:
@@ -229,17 +256,24 @@ TEST_F(RedisProviderTest, WriteLostInFlightIsReportedNotRetried) {
   // The server holds write commands; the provider's Push waits for its reply; then its connection is killed.
   ASSERT_TRUE(redisCommand(redis_->port(), {"CLIENT", "PAUSE", "4000", "WRITE"}));
   auto push = std::async(std::launch::async, [&] { return run(*h_, a_, req(KeyValueOp::kPush, "l", "once")); });
-  std::this_thread::sleep_for(milliseconds(300));
+  bool held = false;
+  for (const auto deadline = Clock::now() + milliseconds(3000); !held && Clock::now() < deadline;) {
+    const auto blocked = blockedCommands(redis_->port());
+    held = std::find(blocked.begin(), blocked.end(), "lpush") != blocked.end();
+    if (!held) std::this_thread::sleep_for(milliseconds(5));  // poll interval
+  }
+  EXPECT_TRUE(held) << "the provider's Push never reached the paused server";
   auto killed = redisCommand(redis_->port(), {"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
   ASSERT_TRUE(killed) << killed.error().toString();
   auto r = push.get();
+  // Not applied behind the caller's back: no write (a retry of the Push) waits for the pause to end, and the
+  // server runs what waited before it answers UNPAUSE.
+  EXPECT_TRUE(blockedCommands(redis_->port()).empty());
   ASSERT_TRUE(redisCommand(redis_->port(), {"CLIENT", "UNPAUSE"}));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("connection was lost"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("not retried"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("Push on key 'l'"), std::string::npos) << r.error().message;
-  // Not applied behind the caller's back: a retry would have pushed "once" when the pause ended.
-  std::this_thread::sleep_for(milliseconds(100));
   EXPECT_EQ(redisCommand(redis_->port(), {"LLEN", "l"}).value(), "0");
   EXPECT_EQ(num(ok(req(KeyValueOp::kPush, "l", "again")), "newCount"), 1);
 }

@@ -7,6 +7,7 @@
 #include "support/actors.h"
 #include "support/payloads.h"
 #include "support/wat.h"
+#include "support/engine_params.h"
 
 namespace stratus::wapc {
 namespace {
@@ -15,7 +16,7 @@ using stratus::testing::bytesOf;
 using stratus::testing::hostCallPayload;
 using stratus::testing::textOf;
 
-class WapcTest : public ::testing::TestWithParam<std::string> {
+class WapcTest : public ::testing::TestWithParam<engine::Backend> {
  protected:
   void SetUp() override {
     auto engine = engine::createEngine(GetParam());
@@ -179,8 +180,8 @@ TEST_P(WapcTest, ModuleWithoutGuestCallIsNotWapc) {
   EXPECT_NE(inst.error().message.find("__guest_call"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEngines, WapcTest, ::testing::ValuesIn(engine::availableEngines()),
-                         [](const auto& param_info) { return param_info.param; });
+INSTANTIATE_TEST_SUITE_P(AllEngines, WapcTest, ::testing::ValuesIn(engine::availableBackends()),
+                         stratus::testing::backendParamName);
 
 }  // namespace
 }  // namespace stratus::wapc
