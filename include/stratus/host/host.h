@@ -59,7 +59,7 @@ struct ActorStartOptions {
 struct ActorInfo {
   std::string public_key;
   claims::ActorClaims claims;
-  size_t instances = 0;     ///< instances currently alive in the pool
+  size_t instances = 0;      ///< instances currently alive in the pool
   engine::Backend engine{};  ///< what runs its code now
 };
 
@@ -91,7 +91,7 @@ struct HostEvent {
     kActorStarted,
     kActorStopped,
     kProviderStarted,
-    kProviderStopped,
+    kProviderStopped,    ///< message: what went wrong stopping it (calls or stop hung, stop crashed), "" if nothing
     kProviderUnhealthy,  ///< a health check failed or reported unhealthy (message says why)
     kProviderHealthy,    ///< a provider that was unhealthy passed a health check again
     kLinkSet,
@@ -210,9 +210,9 @@ class Host {
                                                        const claims::ProviderClaims& claims,
                                                        std::string link_name = "default") = 0;
   /// Stops the provider `provider_id` serving under `link_name`: it is gone from the host at once and takes no new
-  /// calls; calls in flight finish, then its stop runs, all within a bound (HostBuilder::withProviderStopTimeout). Calls or a stop that hang past
-  /// it are abandoned, and a crashing stop is contained: the ProviderStopped event's message says which (empty
-  /// for a clean stop), and the host goes on. kNotFound if absent.
+  /// calls; calls in flight finish, then its stop runs, all within HostBuilder::withProviderStopTimeout. Calls or
+  /// a stop that hang past it are abandoned, and a crashing stop is contained: the ProviderStopped event's message
+  /// says which (empty for a clean stop), and the host goes on. kNotFound if absent.
   virtual Expected<void> stopProvider(std::string_view provider_id, std::string_view link_name = "default") = 0;
 
   /// Adds or replaces a link definition. Either side may start before or after; when both run the provider gets
