@@ -3,13 +3,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::providers {
 
@@ -20,28 +19,27 @@ template <typename T>
 class ActorMap {
  public:
   /// The actor's entry, or null when it is not linked.
-  std::shared_ptr<T> find(std::string_view actor) const {
-    std::shared_lock lock(mu_);
+  std::shared_ptr<T> find(std::string_view actor) const STRATUS_EXCLUDES(mu_) {
+    ReaderLock lock(mu_);
     auto it = entries_.find(actor);
     return it == entries_.end() ? nullptr : it->second;
   }
 
   /// Sets the actor's entry, replacing the one it had.
-  void put(std::string_view actor, std::shared_ptr<T> entry) {
-    std::shared_ptr<T> replaced;
-    std::unique_lock lock(mu_);
+  void put(std::string_view actor, std::shared_ptr<T> entry) STRATUS_EXCLUDES(mu_) {
+    std::shared_ptr<T> replaced;  // destroyed after the lock is released
+    WriterLock lock(mu_);
     auto [it, inserted] = entries_.try_emplace(std::string(actor), std::move(entry));
     if (!inserted) {
       replaced = std::move(it->second);
       it->second = std::move(entry);
     }
-    lock.unlock();
   }
 
   /// Calls `update(T&)` on the actor's entry, or sets `create()` when it has none; both under the lock.
   template <typename Update, typename Create>
-  void updateOrCreate(std::string_view actor, Update&& update, Create&& create) {
-    std::unique_lock lock(mu_);
+  void updateOrCreate(std::string_view actor, Update&& update, Create&& create) STRATUS_EXCLUDES(mu_) {
+    WriterLock lock(mu_);
     if (auto it = entries_.find(actor); it != entries_.end()) {
       update(*it->second);
     } else {
@@ -50,27 +48,25 @@ class ActorMap {
   }
 
   /// Drops the actor's entry, if any.
-  void remove(std::string_view actor) {
-    std::shared_ptr<T> removed;
-    std::unique_lock lock(mu_);
+  void remove(std::string_view actor) STRATUS_EXCLUDES(mu_) {
+    std::shared_ptr<T> removed;  // destroyed after the lock is released
+    WriterLock lock(mu_);
     if (auto it = entries_.find(actor); it != entries_.end()) {
       removed = std::move(it->second);
       entries_.erase(it);
     }
-    lock.unlock();
   }
 
   /// Drops every entry.
-  void clear() {
-    std::map<std::string, std::shared_ptr<T>, std::less<>> removed;
-    std::unique_lock lock(mu_);
+  void clear() STRATUS_EXCLUDES(mu_) {
+    std::map<std::string, std::shared_ptr<T>, std::less<>> removed;  // destroyed after the lock is released
+    WriterLock lock(mu_);
     removed.swap(entries_);
-    lock.unlock();
   }
 
  private:
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<T>, std::less<>> entries_;  // guarded by mu_
+  mutable SharedMutex mu_;
+  std::map<std::string, std::shared_ptr<T>, std::less<>> entries_ STRATUS_GUARDED_BY(mu_);
 };
 
 /// The error of a call from an actor without an entry: kPermissionDenied, "<what>: actor <key> is not linked to

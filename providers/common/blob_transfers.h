@@ -8,13 +8,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/download_runner.h"
 #include "stratus/codec/blobstore.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::providers {
@@ -74,12 +74,12 @@ class UploadTable {
   /// Registers `upload`, replacing (and aborting) one of the same object by the same actor. kResourceExhausted
   /// when the actor has kMaxPerActor others in progress (then nothing is registered).
   Expected<void> add(std::string_view actor, const std::string& container, const std::string& object,
-                     std::shared_ptr<U> upload, std::string scope = {}) {
+                     std::shared_ptr<U> upload, std::string scope = {}) STRATUS_EXCLUDES(mu_) {
     const std::string k = key(actor, container, object);
     std::shared_ptr<U> replaced;
     size_t mine = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (auto it = entries_.find(k); it != entries_.end()) {
         replaced = std::move(it->second.upload);
         entries_.erase(it);
@@ -99,16 +99,17 @@ class UploadTable {
   }
 
   /// The actor's upload of the object, or null.
-  std::shared_ptr<U> find(std::string_view actor, const std::string& container, const std::string& object) const {
-    std::lock_guard lock(mu_);
+  std::shared_ptr<U> find(std::string_view actor, const std::string& container, const std::string& object) const
+      STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     auto it = entries_.find(key(actor, container, object));
     return it == entries_.end() ? nullptr : it->second.upload;
   }
 
   /// Drops `upload` from the table if it is still the one registered for the object (without aborting it).
   void forget(std::string_view actor, const std::string& container, const std::string& object,
-              const std::shared_ptr<U>& upload) {
-    std::lock_guard lock(mu_);
+              const std::shared_ptr<U>& upload) STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     if (auto it = entries_.find(key(actor, container, object)); it != entries_.end() && it->second.upload == upload) {
       entries_.erase(it);
     }
@@ -116,10 +117,10 @@ class UploadTable {
 
   /// Aborts and drops every upload for which `pred(actor, upload, scope)` holds.
   template <typename Pred>
-  void abortIf(Pred&& pred) {
+  void abortIf(Pred&& pred) STRATUS_EXCLUDES(mu_) {
     std::vector<std::shared_ptr<U>> dropped;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (auto it = entries_.begin(); it != entries_.end();) {
         const std::string_view actor = std::string_view(it->first).substr(0, it->first.find('\n'));
         if (pred(actor, *it->second.upload, it->second.scope)) {
@@ -160,8 +161,8 @@ class UploadTable {
     return k;
   }
 
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // guarded by mu_; key actor\ncontainer\nobject
+  mutable Mutex mu_;
+  std::map<std::string, Entry> entries_ STRATUS_GUARDED_BY(mu_);  // key actor\ncontainer\nobject
 };
 
 /// Reads `len` (> 0) bytes of the object at `offset`; an error message names why it could not.

@@ -6,12 +6,12 @@
 #include <functional>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::providers {
 
@@ -41,8 +41,8 @@ class DownloadRunner {
 
   /// Runs `job` on a new thread on behalf of `actor`. kResourceExhausted when max_running jobs run already,
   /// kUnavailable after stopAll().
-  Expected<void> start(const std::string& actor, Job job) {
-    std::lock_guard lock(mu_);
+  Expected<void> start(const std::string& actor, Job job) STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     reapFinished();
     if (stopped_) return fail(ErrorCode::kUnavailable, "the provider is stopping");
     if (running_.size() >= max_running_) {
@@ -61,18 +61,18 @@ class DownloadRunner {
   }
 
   /// Asks the downloads of `actor` to stop after their current chunk.
-  void cancel(std::string_view actor) {
-    std::lock_guard lock(mu_);
+  void cancel(std::string_view actor) STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     for (auto& e : running_) {
       if (e->actor == actor) e->cancelled = true;
     }
   }
 
   /// Cancels every download and waits for their threads; later start() calls fail.
-  void stopAll() {
+  void stopAll() STRATUS_EXCLUDES(mu_) {
     std::list<std::unique_ptr<Entry>> all;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stopped_ = true;
       for (auto& e : running_) e->cancelled = true;
       all.swap(running_);
@@ -90,7 +90,7 @@ class DownloadRunner {
     std::thread thread;
   };
 
-  void reapFinished() {  // mu_ held
+  void reapFinished() STRATUS_REQUIRES(mu_) {
     for (auto it = running_.begin(); it != running_.end();) {
       if ((*it)->finished) {
         (*it)->thread.join();
@@ -102,9 +102,9 @@ class DownloadRunner {
   }
 
   const size_t max_running_;
-  std::mutex mu_;
-  std::list<std::unique_ptr<Entry>> running_;  // guarded by mu_
-  bool stopped_ = false;                       // guarded by mu_
+  Mutex mu_;
+  std::list<std::unique_ptr<Entry>> running_ STRATUS_GUARDED_BY(mu_);
+  bool stopped_ STRATUS_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace stratus::providers

@@ -348,7 +348,7 @@ Upload::~Upload() { abort(); }
 std::string Upload::label() const { return fs::label(container_, std::string_view(object_)); }
 
 Expected<bool> Upload::add(uint64_t sequence_no, std::span<const uint8_t> bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (done_) {
     return fail(ErrorCode::kUnavailable, "the upload of " + label() + " is no longer in progress");
   }
@@ -377,7 +377,7 @@ Expected<bool> Upload::add(uint64_t sequence_no, std::span<const uint8_t> bytes)
 }
 
 Expected<bool> Upload::finishIfEmpty() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (done_ || total_ != 0) return false;
   STRATUS_TRY(finish());
   return true;
@@ -449,12 +449,12 @@ Expected<void> Upload::finish() {
 }
 
 bool Upload::active() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return !done_;
 }
 
 void Upload::abort() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (done_) return;
   done_ = true;
   file_ = Fd();

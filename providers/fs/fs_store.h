@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -22,6 +21,7 @@
 
 #include "stratus/codec/blobstore.h"
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::providers::fs {
 
@@ -104,13 +104,13 @@ class Upload {
   /// the announced total, kResourceExhausted past kMaxChunksPerUpload, kUnavailable after abort(). An empty chunk
   /// is ignored. Returns true when this chunk completed the object (it is in
   /// place when this returns).
-  Expected<bool> add(uint64_t sequence_no, std::span<const uint8_t> bytes);
+  Expected<bool> add(uint64_t sequence_no, std::span<const uint8_t> bytes) STRATUS_EXCLUDES(mu_);
   /// Completes an upload of 0 bytes (nothing to add). Returns true when the object is in place.
-  Expected<bool> finishIfEmpty();
+  Expected<bool> finishIfEmpty() STRATUS_EXCLUDES(mu_);
   /// Drops the upload and its temporary file (idempotent).
-  void abort();
+  void abort() STRATUS_EXCLUDES(mu_);
   /// Whether chunks are still accepted (false once completed, failed or aborted).
-  bool active();
+  bool active() STRATUS_EXCLUDES(mu_);
 
   const std::string& container() const { return container_; }
   const std::string& object() const { return object_; }
@@ -128,19 +128,19 @@ class Upload {
         container_(std::move(container)),
         object_(std::move(object)),
         total_(total) {}
-  Expected<void> finish();  // mu_ held
+  Expected<void> finish() STRATUS_REQUIRES(mu_);
   std::string label() const;
 
-  std::mutex mu_;
+  Mutex mu_;
   Fd dir_;
-  Fd file_;           // guarded by mu_
+  Fd file_ STRATUS_GUARDED_BY(mu_);
   std::string temp_;  // name of the temporary file in dir_
   std::string container_, object_;
   uint64_t total_;
-  uint64_t received_ = 0;      // guarded by mu_
-  std::vector<Piece> pieces_;  // guarded by mu_, arrival order
-  std::set<uint64_t> seen_;    // guarded by mu_: sequence numbers received
-  bool done_ = false;          // guarded by mu_: completed or aborted
+  uint64_t received_ STRATUS_GUARDED_BY(mu_) = 0;
+  std::vector<Piece> pieces_ STRATUS_GUARDED_BY(mu_);  // arrival order
+  std::set<uint64_t> seen_ STRATUS_GUARDED_BY(mu_);    // sequence numbers received
+  bool done_ STRATUS_GUARDED_BY(mu_) = false;          // completed or aborted
 };
 
 }  // namespace stratus::providers::fs

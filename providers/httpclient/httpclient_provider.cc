@@ -23,6 +23,8 @@
 #include "common/actor_map.h"
 #include "common/link_values.h"
 #include "stratus/codec/http.h"
+#include "stratus/common/strings.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::providers::httpclient {
@@ -37,14 +39,6 @@ constexpr std::array<std::string_view, 8> kMethods{"GET", "HEAD", "POST", "PUT",
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // RFC 9110 token characters (header names, methods).
 bool isToken(std::string_view s) {
@@ -307,9 +301,9 @@ class HttpClientProvider final : public provider::CapabilityProvider {
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
-    CURL* take() {
+    CURL* take() STRATUS_EXCLUDES(mu) {
       {
-        std::lock_guard lock(mu);
+        MutexLock lock(mu);
         if (!idle.empty()) {
           CURL* h = idle.back();
           idle.pop_back();
@@ -319,8 +313,8 @@ class HttpClientProvider final : public provider::CapabilityProvider {
       }
       return curl_easy_init();
     }
-    void give(CURL* h) {
-      std::lock_guard lock(mu);
+    void give(CURL* h) STRATUS_EXCLUDES(mu) {
+      MutexLock lock(mu);
       if (idle.size() < kMaxIdleHandles) {
         idle.push_back(h);
         return;
@@ -329,8 +323,8 @@ class HttpClientProvider final : public provider::CapabilityProvider {
     }
 
     const Config config;
-    std::mutex mu;
-    std::vector<CURL*> idle;  // guarded by mu
+    Mutex mu;
+    std::vector<CURL*> idle STRATUS_GUARDED_BY(mu);
   };
 
   static Expected<Bytes> perform(Client& client, const codec::HttpClientRequest& q) {

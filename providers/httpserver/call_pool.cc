@@ -26,7 +26,7 @@ CallPool::CallPool(unsigned max_threads, Clock::duration stall) : stall_(stall) 
 CallPool::~CallPool() { join(); }
 
 void CallPool::post(std::function<void()> job) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (joining_) return;
   queue_.push_back(Job{std::move(job), Clock::now()});
   // With a job running, its thread takes this one next (or the monitor adds a thread if that takes too long); with
@@ -39,7 +39,7 @@ void CallPool::post(std::function<void()> job) {
 
 void CallPool::join() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     joining_ = true;
     monitor_asleep_ = false;
   }
@@ -51,12 +51,12 @@ void CallPool::join() {
 }
 
 unsigned CallPool::running() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return running_;
 }
 
 void CallPool::work() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   bool just_finished = false;
   for (;;) {
     if (!queue_.empty()) {
@@ -86,26 +86,27 @@ void CallPool::work() {
     just_finished = false;
     if (joining_ && queue_.empty()) return;
     ++idle_;
-    work_cv_.wait(lock);
+    work_cv_.wait(lock.native());
     --idle_;
   }
 }
 
 void CallPool::monitor() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   unsigned idle_ticks = 0;
   while (!joining_) {
     if (running_ == 0 && queue_.empty()) {
       if (++idle_ticks > kIdleTicksBeforeSleep) {
         monitor_asleep_ = true;
-        monitor_cv_.wait(lock, [this] { return !monitor_asleep_ || joining_; });
+        monitor_cv_.wait(lock.native(),
+                         [this]() STRATUS_NO_THREAD_SAFETY_ANALYSIS { return !monitor_asleep_ || joining_; });
         idle_ticks = 0;
         continue;
       }
     } else {
       idle_ticks = 0;
     }
-    monitor_cv_.wait_for(lock, stall_);
+    monitor_cv_.wait_for(lock.native(), stall_);
     if (joining_) break;
     // The oldest job waited a whole tick: the running threads are blocked or busy; let one more in.
     if (!queue_.empty() && Clock::now() - queue_.front().queued >= stall_ && idle_ > permits_) {

@@ -7,9 +7,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::httpserver {
 
@@ -35,14 +36,14 @@ class CallPool {
 
   /// Queues `job`, which must not throw. Jobs start in the order they were posted. After join() the job is
   /// dropped.
-  void post(std::function<void()> job);
+  void post(std::function<void()> job) STRATUS_EXCLUDES(mu_);
 
   /// Runs every queued job, waits for the running ones and joins the threads. Idempotent; not to be called from a
   /// job, nor from two threads at once.
-  void join();
+  void join() STRATUS_EXCLUDES(mu_);
 
   /// Threads running a job right now (for tests and diagnostics).
-  unsigned running() const;
+  unsigned running() const STRATUS_EXCLUDES(mu_);
 
  private:
   struct Job {
@@ -50,20 +51,20 @@ class CallPool {
     Clock::time_point queued;
   };
 
-  void work();
-  void monitor();
+  void work() STRATUS_EXCLUDES(mu_);
+  void monitor() STRATUS_EXCLUDES(mu_);
 
   const Clock::duration stall_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable work_cv_;     // idle workers wait here
   std::condition_variable monitor_cv_;  // the monitor waits here
-  std::deque<Job> queue_;               // guarded by mu_
-  unsigned running_ = 0;                // guarded by mu_: workers inside a job
-  unsigned idle_ = 0;                   // guarded by mu_: workers waiting on work_cv_
-  unsigned permits_ = 0;                // guarded by mu_: wake-ups the monitor granted for stalled jobs
-  bool monitor_asleep_ = false;         // guarded by mu_: waiting for activity, not ticking
-  bool joining_ = false;                // guarded by mu_
-  std::vector<std::thread> threads_;    // workers, then the monitor
+  std::deque<Job> queue_ STRATUS_GUARDED_BY(mu_);
+  unsigned running_ STRATUS_GUARDED_BY(mu_) = 0;         // workers inside a job
+  unsigned idle_ STRATUS_GUARDED_BY(mu_) = 0;            // workers waiting on work_cv_
+  unsigned permits_ STRATUS_GUARDED_BY(mu_) = 0;         // wake-ups the monitor granted for stalled jobs
+  bool monitor_asleep_ STRATUS_GUARDED_BY(mu_) = false;  // waiting for activity, not ticking
+  bool joining_ STRATUS_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // workers, then the monitor
 };
 
 }  // namespace stratus::httpserver

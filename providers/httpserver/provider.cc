@@ -2,7 +2,6 @@
 // every request to it as HandleRequest (see server.h for the threads and config.h for the link values).
 #include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,6 +9,7 @@
 #include "config.h"
 #include "server.h"
 #include "stratus/codec/http.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::httpserver {
@@ -27,7 +27,7 @@ class HttpServerProvider final : public provider::CapabilityProvider {
       e.message = "actor " + std::string(actor) + ": " + e.message;
       return fail(std::move(e));
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return fail(ErrorCode::kUnavailable, "the httpserver provider is stopped");
     if (!server_) {
       // Threads start with the first link, so a loaded but unused provider costs nothing.
@@ -43,13 +43,13 @@ class HttpServerProvider final : public provider::CapabilityProvider {
   }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (server_) server_->unbind(std::string(actor));
     return ok();
   }
 
   codec::HealthResponse health() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return {false, "the httpserver provider is stopped"};
     if (server_ && !server_->healthy()) return {false, "httpserver io threads are not running"};
     return {true, ""};
@@ -64,7 +64,7 @@ class HttpServerProvider final : public provider::CapabilityProvider {
   void stop() override {
     std::unique_ptr<Server> server;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stopped_ = true;
       server = std::move(server_);
     }
@@ -74,9 +74,9 @@ class HttpServerProvider final : public provider::CapabilityProvider {
   ~HttpServerProvider() override { stop(); }
 
  private:
-  std::mutex mu_;
-  bool stopped_ = false;            // guarded by mu_
-  std::unique_ptr<Server> server_;  // guarded by mu_; created by the first bindActor
+  Mutex mu_;
+  bool stopped_ STRATUS_GUARDED_BY(mu_) = false;
+  std::unique_ptr<Server> server_ STRATUS_GUARDED_BY(mu_);  // created by the first bindActor
 };
 
 }  // namespace

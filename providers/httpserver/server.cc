@@ -19,7 +19,6 @@
 #include <condition_variable>
 #include <exception>
 #include <future>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -28,6 +27,8 @@
 
 #include "call_pool.h"
 #include "stratus/codec/http.h"
+#include "stratus/common/strings.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::httpserver {
 namespace {
@@ -56,12 +57,6 @@ std::string lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // RFC 9110 token characters: what a header name may consist of.
@@ -214,26 +209,26 @@ struct PendingCall {
   explicit PendingCall(net::any_io_executor strand) : timer(std::move(strand)) {}
 
   net::steady_timer timer;  // used on the connection's strand only
-  std::mutex mu;
-  std::optional<Expected<Bytes>> result;  // guarded by mu
-  bool abandoned = false;                 // guarded by mu: the connection stopped waiting
+  Mutex mu;
+  std::optional<Expected<Bytes>> result STRATUS_GUARDED_BY(mu);
+  bool abandoned STRATUS_GUARDED_BY(mu) = false;  // the connection stopped waiting
 
-  bool finished() {
-    std::lock_guard lock(mu);
+  bool finished() STRATUS_EXCLUDES(mu) {
+    MutexLock lock(mu);
     return result.has_value();
   }
-  bool isAbandoned() {
-    std::lock_guard lock(mu);
+  bool isAbandoned() STRATUS_EXCLUDES(mu) {
+    MutexLock lock(mu);
     return abandoned;
   }
-  void finish(Expected<Bytes> r) {
-    std::lock_guard lock(mu);
+  void finish(Expected<Bytes> r) STRATUS_EXCLUDES(mu) {
+    MutexLock lock(mu);
     result = std::move(r);
   }
   // The result if the call finished; otherwise marks the call abandoned so a pool thread that has not started it
   // yet skips it.
-  std::optional<Expected<Bytes>> takeOrAbandon() {
-    std::lock_guard lock(mu);
+  std::optional<Expected<Bytes>> takeOrAbandon() STRATUS_EXCLUDES(mu) {
+    MutexLock lock(mu);
     if (result) return std::move(result);
     abandoned = true;
     return std::nullopt;
@@ -249,10 +244,10 @@ class Core {
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
-  Expected<std::string> bind(const std::string& actor, const ListenerConfig& config);
-  bool unbind(const std::string& actor);
-  bool healthy() const;
-  void stop();
+  Expected<std::string> bind(const std::string& actor, const ListenerConfig& config) STRATUS_EXCLUDES(mu_);
+  bool unbind(const std::string& actor) STRATUS_EXCLUDES(mu_);
+  bool healthy() const STRATUS_EXCLUDES(io_mu_);
+  void stop() STRATUS_EXCLUDES(mu_, io_mu_);
 
   net::io_context& ioc() { return *ioc_; }
   void log(stratus_log_level level, std::string_view text) const;
@@ -260,7 +255,7 @@ class Core {
   void submit(std::shared_ptr<PendingCall> call, std::string actor, Bytes request);
 
  private:
-  void runIo();
+  void runIo() STRATUS_EXCLUDES(io_mu_);
   Expected<Bytes> invoke(const std::string& actor, const Bytes& request);
 
   ActorCall call_;
@@ -273,13 +268,13 @@ class Core {
   std::atomic<bool> stopping_{false};
 
   // Serializes bind, unbind and stop, so a port released by unbind is free when a following bind runs.
-  std::mutex mu_;
-  bool stopped_ = false;                                                  // guarded by mu_
-  std::unordered_map<std::string, std::shared_ptr<Listener>> listeners_;  // guarded by mu_
+  Mutex mu_;
+  bool stopped_ STRATUS_GUARDED_BY(mu_) = false;
+  std::unordered_map<std::string, std::shared_ptr<Listener>> listeners_ STRATUS_GUARDED_BY(mu_);
 
-  mutable std::mutex io_mu_;
+  mutable Mutex io_mu_;
   std::condition_variable io_cv_;
-  unsigned io_running_ = 0;  // guarded by io_mu_
+  unsigned io_running_ STRATUS_GUARDED_BY(io_mu_) = 0;
 };
 
 class Session;
@@ -295,10 +290,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   static net::awaitable<void> acceptLoop(std::shared_ptr<Listener> self);
   // Closes the listening socket (waiting for it, bounded) and asks every connection to close.
-  void close();
+  void close() STRATUS_EXCLUDES(mu_);
   // Registers a new connection; false when the listener is closed already.
-  bool track(const std::shared_ptr<Session>& session);
-  void untrack(const Session* session);
+  bool track(const std::shared_ptr<Session>& session) STRATUS_EXCLUDES(mu_);
+  void untrack(const Session* session) STRATUS_EXCLUDES(mu_);
 
   Core& core() { return core_; }
   const std::string& actor() const { return actor_; }
@@ -312,9 +307,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const ListenerConfig config_;
   const std::string endpoint_;
   tcp::acceptor acceptor_;  // on its strand once the accept loop runs
-  std::mutex mu_;
-  bool closed_ = false;                                                  // guarded by mu_
-  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+  Mutex mu_;
+  bool closed_ STRATUS_GUARDED_BY(mu_) = false;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_ STRATUS_GUARDED_BY(mu_);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -364,7 +359,7 @@ Core::Core(ActorCall call, LogSink log, ServerOptions options)
   try {
     for (unsigned i = 0; i < options_.io_threads; ++i) {
       io_threads_.emplace_back([this] { runIo(); });
-      std::lock_guard lock(io_mu_);
+      MutexLock lock(io_mu_);
       ++io_running_;
     }
   } catch (...) {
@@ -394,14 +389,14 @@ void Core::runIo() {
   }
   if (!stopping_.load()) log(STRATUS_LOG_ERROR, "httpserver: an io thread stopped unexpectedly");
   {
-    std::lock_guard lock(io_mu_);
+    MutexLock lock(io_mu_);
     --io_running_;
   }
   io_cv_.notify_all();
 }
 
 bool Core::healthy() const {
-  std::lock_guard lock(io_mu_);
+  MutexLock lock(io_mu_);
   return !stopping_.load() && io_running_ == options_.io_threads;
 }
 
@@ -429,7 +424,7 @@ void Core::submit(std::shared_ptr<PendingCall> call, std::string actor, Bytes re
 }
 
 Expected<std::string> Core::bind(const std::string& actor, const ListenerConfig& config) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stopped_) return fail(ErrorCode::kUnavailable, "the httpserver provider is stopped");
   if (auto it = listeners_.find(actor); it != listeners_.end()) {
     log(STRATUS_LOG_DEBUG,
@@ -470,7 +465,7 @@ Expected<std::string> Core::bind(const std::string& actor, const ListenerConfig&
 }
 
 bool Core::unbind(const std::string& actor) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = listeners_.find(actor);
   if (it == listeners_.end()) return false;
   std::shared_ptr<Listener> listener = std::move(it->second);
@@ -483,7 +478,7 @@ bool Core::unbind(const std::string& actor) {
 void Core::stop() {
   std::unordered_map<std::string, std::shared_ptr<Listener>> listeners;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     stopping_ = true;
@@ -493,13 +488,13 @@ void Core::stop() {
   // With the listeners and connections closed the io threads run out of work and return; a straggler must not
   // hold stop up, so after the grace period the io_context is stopped outright.
   work_.reset();
+  bool drained = false;
   {
-    std::unique_lock lock(io_mu_);
-    if (!io_cv_.wait_for(lock, options_.stop_grace, [&] { return io_running_ == 0; })) {
-      lock.unlock();
-      ioc_->stop();
-    }
+    MutexLock lock(io_mu_);
+    drained = io_cv_.wait_for(lock.native(), options_.stop_grace,
+                              [&]() STRATUS_NO_THREAD_SAFETY_ANALYSIS { return io_running_ == 0; });
   }
+  if (!drained) ioc_->stop();
   for (auto& t : io_threads_) {
     if (t.joinable()) t.join();
   }
@@ -540,7 +535,7 @@ net::awaitable<void> Listener::acceptLoop(std::shared_ptr<Listener> self) {
 void Listener::close() {
   std::vector<std::weak_ptr<Session>> sessions;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return;
     closed_ = true;
     for (auto& [key, session] : sessions_) sessions.push_back(session);
@@ -564,14 +559,14 @@ void Listener::close() {
 }
 
 bool Listener::track(const std::shared_ptr<Session>& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (closed_) return false;
   sessions_.emplace(session.get(), session);
   return true;
 }
 
 void Listener::untrack(const Session* session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_.erase(session);
 }
 

@@ -49,12 +49,12 @@ constexpr std::string_view kindName() {
 Store::Store(std::string owner, StoreLimits limits) : owner_(std::move(owner)), limits_(limits) {}
 
 void Store::setLimits(StoreLimits limits) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   limits_ = limits;
 }
 
 Expected<Bytes> Store::apply(const KeyValueRequest& q, Clock::time_point now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   expireDue(now);
   switch (q.op) {
     case KeyValueOp::kGet:

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <queue>
 #include <set>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "stratus/codec/keyvalue.h"
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::providers::keyvalue {
 
@@ -37,12 +37,12 @@ class Store {
   Store(std::string owner, StoreLimits limits);
 
   /// Replaces the limits (a re-sent BindActor); data already stored is kept even if it exceeds them.
-  void setLimits(StoreLimits limits);
+  void setLimits(StoreLimits limits) STRATUS_EXCLUDES(mu_);
 
   /// Runs one wasmcloud:keyvalue operation at time `now` and returns the encoded reply. Errors: WRONGTYPE when
   /// the key holds another kind of value (kInvalidArgument), a non-integer value for Add, an overflow, a negative
   /// expiry, or a limit (kResourceExhausted), each naming the operation and key.
-  Expected<Bytes> apply(const codec::KeyValueRequest& request, Clock::time_point now);
+  Expected<Bytes> apply(const codec::KeyValueRequest& request, Clock::time_point now) STRATUS_EXCLUDES(mu_);
 
  private:
   using List = std::deque<std::string>;
@@ -54,44 +54,44 @@ class Store {
   };
   using Deadline = std::pair<Clock::time_point, std::string>;
 
-  // Each handler runs with mu_ held.
-  Expected<Bytes> get(const codec::KeyValueRequest& q);
-  Expected<Bytes> add(const codec::KeyValueRequest& q);
-  Expected<Bytes> set(const codec::KeyValueRequest& q, Clock::time_point now);
-  Expected<Bytes> del(const codec::KeyValueRequest& q);
-  Expected<Bytes> range(const codec::KeyValueRequest& q);
-  Expected<Bytes> push(const codec::KeyValueRequest& q);
-  Expected<Bytes> listItemDelete(const codec::KeyValueRequest& q);
-  Expected<Bytes> setAdd(const codec::KeyValueRequest& q);
-  Expected<Bytes> setRemove(const codec::KeyValueRequest& q);
-  Expected<Bytes> setCombine(const codec::KeyValueRequest& q, bool intersect);
-  Expected<Bytes> setQuery(const codec::KeyValueRequest& q);
-  Expected<Bytes> keyExists(const codec::KeyValueRequest& q);
+  Expected<Bytes> get(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> add(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> set(const codec::KeyValueRequest& q, Clock::time_point now) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> del(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> range(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> push(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> listItemDelete(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> setAdd(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> setRemove(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> setCombine(const codec::KeyValueRequest& q, bool intersect) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> setQuery(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
+  Expected<Bytes> keyExists(const codec::KeyValueRequest& q) STRATUS_REQUIRES(mu_);
 
   /// Drops every key whose expiry has passed (the deadline heap makes this cheap when nothing is due).
-  void expireDue(Clock::time_point now);
-  void erase(std::unordered_map<std::string, Entry>::iterator it);
+  void expireDue(Clock::time_point now) STRATUS_REQUIRES(mu_);
+  void erase(std::unordered_map<std::string, Entry>::iterator it) STRATUS_REQUIRES(mu_);
   /// The entry of `key` if it holds a T; nullptr when absent; WRONGTYPE when it holds something else.
   template <typename T>
-  Expected<T*> typed(const codec::KeyValueRequest& q, const std::string& key);
+  Expected<T*> typed(const codec::KeyValueRequest& q, const std::string& key) STRATUS_REQUIRES(mu_);
   /// kResourceExhausted when `item` is larger than max_value_bytes.
-  Expected<void> checkSize(const codec::KeyValueRequest& q, std::string_view what, std::string_view item) const;
+  Expected<void> checkSize(const codec::KeyValueRequest& q, std::string_view what, std::string_view item) const
+      STRATUS_REQUIRES(mu_);
   /// kResourceExhausted when growing the store by `extra` bytes would pass max_store_bytes.
-  Expected<void> reserve(const codec::KeyValueRequest& q, uint64_t extra) const;
+  Expected<void> reserve(const codec::KeyValueRequest& q, uint64_t extra) const STRATUS_REQUIRES(mu_);
   Unexpected wrongType(const codec::KeyValueRequest& q, std::string_view key, const Entry& e,
                        std::string_view wanted) const;
   /// Frees `bytes` of accounting from the entry `e` and the store.
-  void release(Entry& e, uint64_t bytes);
+  void release(Entry& e, uint64_t bytes) STRATUS_REQUIRES(mu_);
   /// Charges `bytes` of accounting to the entry `e` and the store (after reserve said it fits).
-  void charge(Entry& e, uint64_t bytes);
+  void charge(Entry& e, uint64_t bytes) STRATUS_REQUIRES(mu_);
   std::string where(const codec::KeyValueRequest& q, std::string_view key) const;
 
   const std::string owner_;
-  std::mutex mu_;
-  StoreLimits limits_;                                                              // guarded by mu_
-  std::unordered_map<std::string, Entry> entries_;                                  // guarded by mu_
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;  // guarded by mu_
-  uint64_t bytes_ = 0;                                                              // guarded by mu_
+  Mutex mu_;
+  StoreLimits limits_ STRATUS_GUARDED_BY(mu_);
+  std::unordered_map<std::string, Entry> entries_ STRATUS_GUARDED_BY(mu_);
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_ STRATUS_GUARDED_BY(mu_);
+  uint64_t bytes_ STRATUS_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace stratus::providers::keyvalue

@@ -12,18 +12,10 @@
 #include <optional>
 #include <string_view>
 
+#include "stratus/common/strings.h"
+
 namespace stratus::providers::nats {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::vector<std::string> commaList(std::string_view text) {
   std::vector<std::string> out;

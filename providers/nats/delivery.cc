@@ -5,17 +5,17 @@
 namespace stratus::providers::nats {
 
 void LogSink::log(stratus_log_level level, const std::string& text) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (active_) dispatcher_.log(level, text);
 }
 
 void LogSink::deactivate() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   active_ = false;
 }
 
 bool Throttle::allow(uint64_t& suppressed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto now = std::chrono::steady_clock::now();
   if (reported_ && now - last_ < interval_) {
     ++held_back_;
@@ -39,7 +39,7 @@ Delivery::Delivery(std::string actor, provider::Dispatcher dispatcher, std::shar
 Delivery::~Delivery() { close(); }
 
 Expected<void> Delivery::start() {
-  std::lock_guard join(join_mu_);
+  MutexLock join(join_mu_);
   try {
     while (threads_.size() < thread_count_) threads_.emplace_back([this] { work(); });
   } catch (const std::system_error& e) {
@@ -55,7 +55,7 @@ Expected<void> Delivery::start() {
 void Delivery::push(codec::BrokerMessage message) {
   std::string subject;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return;
     if (queue_.size() < max_pending_) {
       queue_.push_back(std::move(message));
@@ -83,10 +83,10 @@ void Delivery::push(codec::BrokerMessage message) {
 }
 
 size_t Delivery::close() {
-  std::lock_guard join(join_mu_);
+  MutexLock join(join_mu_);
   size_t discarded = 0;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
     discarded = queue_.size();
     queue_.clear();
@@ -106,7 +106,7 @@ size_t Delivery::close() {
 }
 
 uint64_t Delivery::dropped() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return dropped_;
 }
 
@@ -114,8 +114,8 @@ void Delivery::work() {
   while (true) {
     codec::BrokerMessage message;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      cv_.wait(lock.native(), [&]() STRATUS_NO_THREAD_SAFETY_ANALYSIS { return closed_ || !queue_.empty(); });
       if (closed_) return;
       message = std::move(queue_.front());
       queue_.pop_front();

@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "stratus/codec/messaging.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::providers::nats {
@@ -24,14 +24,14 @@ class LogSink {
   explicit LogSink(provider::Dispatcher dispatcher) : dispatcher_(dispatcher) {}
 
   /// Writes `text` at `level` unless deactivated.
-  void log(stratus_log_level level, const std::string& text);
+  void log(stratus_log_level level, const std::string& text) STRATUS_EXCLUDES(mu_);
   /// Stops logging; waits for a line being written.
-  void deactivate();
+  void deactivate() STRATUS_EXCLUDES(mu_);
 
  private:
   provider::Dispatcher dispatcher_;
-  std::mutex mu_;
-  bool active_ = true;  // guarded by mu_
+  Mutex mu_;
+  bool active_ STRATUS_GUARDED_BY(mu_) = true;
 };
 
 /// Lets a repeated event through at most once per interval and counts the ones held back. Thread-safe.
@@ -40,14 +40,14 @@ class Throttle {
   explicit Throttle(std::chrono::milliseconds interval) : interval_(interval) {}
   /// True when the event should be reported now; `suppressed` is set to how many were held back since the last
   /// report.
-  bool allow(uint64_t& suppressed);
+  bool allow(uint64_t& suppressed) STRATUS_EXCLUDES(mu_);
 
  private:
   std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point last_{};  // guarded by mu_
-  bool reported_ = false;                         // guarded by mu_
-  uint64_t held_back_ = 0;                        // guarded by mu_
+  Mutex mu_;
+  std::chrono::steady_clock::time_point last_ STRATUS_GUARDED_BY(mu_) = {};
+  bool reported_ STRATUS_GUARDED_BY(mu_) = false;
+  uint64_t held_back_ STRATUS_GUARDED_BY(mu_) = 0;
 };
 
 /// The queue of messages for one actor and the threads that deliver them as HandleMessage calls. At most
@@ -64,18 +64,18 @@ class Delivery {
   Delivery& operator=(const Delivery&) = delete;
 
   /// Starts the worker threads. Errors: kResourceExhausted when a thread cannot be created.
-  Expected<void> start();
+  Expected<void> start() STRATUS_EXCLUDES(join_mu_);
   /// Queues `message` (called on libnats' threads; never blocks on the actor). Ignored after close().
-  void push(codec::BrokerMessage message);
+  void push(codec::BrokerMessage message) STRATUS_EXCLUDES(mu_);
   /// Stops taking messages, discards the queued ones, waits for the calls in flight and joins the workers.
   /// Returns how many queued messages were discarded. Idempotent.
-  size_t close();
+  size_t close() STRATUS_EXCLUDES(join_mu_, mu_);
 
   /// Messages dropped because the queue was full, since creation.
-  uint64_t dropped() const;
+  uint64_t dropped() const STRATUS_EXCLUDES(mu_);
 
  private:
-  void work();
+  void work() STRATUS_EXCLUDES(mu_);
 
   const std::string actor_;
   const provider::Dispatcher dispatcher_;
@@ -83,13 +83,13 @@ class Delivery {
   const size_t max_pending_;
   const unsigned thread_count_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
-  std::deque<codec::BrokerMessage> queue_;  // guarded by mu_
-  bool closed_ = false;                     // guarded by mu_
-  uint64_t dropped_ = 0;                    // guarded by mu_
-  std::vector<std::thread> threads_;        // started by start(), joined by close()
-  std::mutex join_mu_;                      // serializes close() callers
+  std::deque<codec::BrokerMessage> queue_ STRATUS_GUARDED_BY(mu_);
+  bool closed_ STRATUS_GUARDED_BY(mu_) = false;
+  uint64_t dropped_ STRATUS_GUARDED_BY(mu_) = 0;
+  Mutex join_mu_;                                                  // serializes start() and close() callers
+  std::vector<std::thread> threads_ STRATUS_GUARDED_BY(join_mu_);  // started by start(), joined by close()
 
   Throttle drop_throttle_{std::chrono::seconds(1)};
   Throttle failure_throttle_{std::chrono::seconds(1)};

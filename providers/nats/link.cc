@@ -361,7 +361,7 @@ Expected<std::shared_ptr<Link>> Link::open(std::string actor, NatsConfig config,
 }
 
 Expected<void> Link::subscribeAll() {
-  std::lock_guard lock(state_mu_);
+  MutexLock lock(state_mu_);
   for (const auto& subject : config_.subscriptions) {
     if (!validSubject(subject) || (!config_.queue_group.empty() && !validSubject(config_.queue_group))) {
       std::string text = prefix(actor_);
@@ -411,7 +411,7 @@ Link::~Link() {
 }
 
 void Link::stopDelivery() {
-  std::lock_guard lock(state_mu_);
+  MutexLock lock(state_mu_);
   if (delivery_stopped_) return;
   delivery_stopped_ = true;
   for (natsSubscription* sub : subscriptions_) {
@@ -429,7 +429,7 @@ void Link::stopDelivery() {
 
 void Link::close() {
   stopDelivery();
-  std::lock_guard lock(state_mu_);
+  MutexLock lock(state_mu_);
   if (closed_) return;
   closed_ = true;
   if (log_) {

@@ -2,13 +2,13 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "config.h"
 #include "delivery.h"
 #include "stratus/codec/messaging.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 // libnats types, kept out of this header's users.
@@ -47,10 +47,10 @@ class Link {
 
   /// Stops delivery: unsubscribes, discards what is queued for the actor and waits for the HandleMessage calls in
   /// flight (which may still Publish). Idempotent.
-  void stopDelivery();
+  void stopDelivery() STRATUS_EXCLUDES(state_mu_);
   /// Closes the connection (after stopDelivery, flushing what was published). Later calls fail with "closed".
   /// Idempotent.
-  void close();
+  void close() STRATUS_EXCLUDES(state_mu_);
 
   /// Whether the connection is up right now.
   bool connected() const;
@@ -61,7 +61,7 @@ class Link {
 
  private:
   Link(std::string actor, NatsConfig config) : actor_(std::move(actor)), config_(std::move(config)) {}
-  Expected<void> subscribeAll();
+  Expected<void> subscribeAll() STRATUS_EXCLUDES(state_mu_);
   /// Fails fast when the connection is not up; `what` is e.g. "Publish to 'a.b'".
   Expected<void> requireConnected(const std::string& what) const;
 
@@ -70,11 +70,11 @@ class Link {
   std::shared_ptr<LogSink> log_;
   std::shared_ptr<Delivery> delivery_;
   std::shared_ptr<ConnContext> context_;
-  natsConnection* nc_ = nullptr;                  // set once by open(); destroyed by ~Link
-  std::mutex state_mu_;                           // serializes stopDelivery/close
-  std::vector<natsSubscription*> subscriptions_;  // guarded by state_mu_ after open()
-  bool delivery_stopped_ = false;                 // guarded by state_mu_
-  bool closed_ = false;                           // guarded by state_mu_
+  natsConnection* nc_ = nullptr;  // set once by open(); destroyed by ~Link
+  Mutex state_mu_;                // serializes stopDelivery/close
+  std::vector<natsSubscription*> subscriptions_ STRATUS_GUARDED_BY(state_mu_);
+  bool delivery_stopped_ STRATUS_GUARDED_BY(state_mu_) = false;
+  bool closed_ STRATUS_GUARDED_BY(state_mu_) = false;
 };
 
 }  // namespace stratus::providers::nats

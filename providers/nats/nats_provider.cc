@@ -25,13 +25,12 @@
 // with wasmcloud-actor-messaging do not register).
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 
 #include "config.h"
 #include "link.h"
 #include "stratus/codec/messaging.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::providers::nats {
@@ -51,7 +50,7 @@ class NatsProvider final : public provider::CapabilityProvider {
       e.message = prefix(actor) + e.message;
       return fail(std::move(e));
     }
-    std::lock_guard control(control_mu_);
+    MutexLock control(control_mu_);
     if (stopped_) return fail(ErrorCode::kUnavailable, prefix(actor) + "the provider is stopping");
     if (auto existing = find(actor)) {
       if (existing->config() == *config) return ok();  // the same link again
@@ -63,13 +62,13 @@ class NatsProvider final : public provider::CapabilityProvider {
     }
     auto link = Link::open(std::string(actor), std::move(*config), dispatcher());
     if (!link) return fail(link.takeError());
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     links_[std::string(actor)] = std::move(*link);
     return ok();
   }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::lock_guard control(control_mu_);
+    MutexLock control(control_mu_);
     if (auto link = find(actor)) drop(link);
     return ok();
   }
@@ -102,7 +101,7 @@ class NatsProvider final : public provider::CapabilityProvider {
   codec::HealthResponse health() override {
     std::string problems;
     size_t down = 0;
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     for (const auto& [actor, link] : links_) {
       if (link->connected()) continue;
       if (++down <= 3) {
@@ -122,11 +121,11 @@ class NatsProvider final : public provider::CapabilityProvider {
   }
 
   void stop() override {
-    std::lock_guard control(control_mu_);
+    MutexLock control(control_mu_);
     stopped_ = true;
     std::map<std::string, std::shared_ptr<Link>, std::less<>> links;
     {
-      std::unique_lock lock(mu_);
+      WriterLock lock(mu_);
       links.swap(links_);
     }
     // First stop every delivery (HandleMessage calls in flight may still publish), then close the connections.
@@ -142,8 +141,8 @@ class NatsProvider final : public provider::CapabilityProvider {
     return p;
   }
 
-  std::shared_ptr<Link> find(std::string_view actor) const {
-    std::shared_lock lock(mu_);
+  std::shared_ptr<Link> find(std::string_view actor) const STRATUS_EXCLUDES(mu_) {
+    ReaderLock lock(mu_);
     auto it = links_.find(actor);
     return it == links_.end() ? nullptr : it->second;
   }
@@ -157,20 +156,20 @@ class NatsProvider final : public provider::CapabilityProvider {
   }
 
   // Stops `link`'s deliveries while Publish still finds it (a HandleMessage in flight may answer), then forgets
-  // and closes it. Called with control_mu_ held.
-  void drop(const std::shared_ptr<Link>& link) {
+  // and closes it.
+  void drop(const std::shared_ptr<Link>& link) STRATUS_REQUIRES(control_mu_) STRATUS_EXCLUDES(mu_) {
     link->stopDelivery();
     {
-      std::unique_lock lock(mu_);
+      WriterLock lock(mu_);
       links_.erase(link->actor());
     }
     link->close();
   }
 
-  std::mutex control_mu_;  // serializes bind, remove and stop (which connect and join threads)
-  bool stopped_ = false;   // guarded by control_mu_
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<Link>, std::less<>> links_;  // guarded by mu_
+  Mutex control_mu_;  // serializes bind, remove and stop (which connect and join threads)
+  bool stopped_ STRATUS_GUARDED_BY(control_mu_) = false;
+  mutable SharedMutex mu_;
+  std::map<std::string, std::shared_ptr<Link>, std::less<>> links_ STRATUS_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -192,9 +192,10 @@ ConnectionPool::Lease::~Lease() {
 }
 
 Expected<ConnectionPool::Lease> ConnectionPool::acquire() {
-  std::unique_lock lock(mu_);
-  const bool ready = returned_.wait_for(lock, settings_.timeout,
-                                        [&] { return !idle_.empty() || created_ < settings_.pool_size; });
+  MutexLock lock(mu_);
+  const bool ready = returned_.wait_for(lock.native(), settings_.timeout, [&]() STRATUS_NO_THREAD_SAFETY_ANALYSIS {
+    return !idle_.empty() || created_ < settings_.pool_size;
+  });
   if (!ready) {
     std::string msg = "all ";
     msg += std::to_string(settings_.pool_size);
@@ -217,7 +218,7 @@ Expected<ConnectionPool::Lease> ConnectionPool::acquire() {
 
 void ConnectionPool::giveBack(std::unique_ptr<Connection> connection) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     idle_.push_back(std::move(connection));
   }
   returned_.notify_one();

@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +16,7 @@
 
 #include "redis_url.h"
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 
 namespace stratus::providers::redis {
 
@@ -115,16 +115,16 @@ class ConnectionPool {
 
   /// An idle connection, a new one while fewer than pool_size exist, or else the first one returned within the
   /// timeout. Error kDeadlineExceeded when every connection stayed busy that long.
-  Expected<Lease> acquire();
+  Expected<Lease> acquire() STRATUS_EXCLUDES(mu_);
 
  private:
-  void giveBack(std::unique_ptr<Connection> connection);
+  void giveBack(std::unique_ptr<Connection> connection) STRATUS_EXCLUDES(mu_);
 
   const ConnectionSettings settings_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  size_t created_ = 0;                              // guarded by mu_
+  std::vector<std::unique_ptr<Connection>> idle_ STRATUS_GUARDED_BY(mu_);
+  size_t created_ STRATUS_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace stratus::providers::redis

@@ -184,7 +184,7 @@ S3Client::~S3Client() {
 
 CURL* S3Client::acquire() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!idle_.empty()) {
       CURL* h = idle_.back();
       idle_.pop_back();
@@ -196,7 +196,7 @@ CURL* S3Client::acquire() {
 }
 
 void S3Client::release(CURL* h) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (idle_.size() < kMaxIdleHandles) {
     idle_.push_back(h);
   } else {

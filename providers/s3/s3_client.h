@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +15,7 @@
 #include "s3_xml.h"
 #include "sigv4.h"
 #include "stratus/common/expected.h"
+#include "stratus/common/thread_annotations.h"
 
 typedef void CURL;
 
@@ -89,16 +89,16 @@ class S3Client {
  private:
   S3Client(S3Config config, std::string scheme, std::string host)
       : config_(std::move(config)), scheme_(std::move(scheme)), host_(std::move(host)) {}
-  CURL* acquire();
-  void release(CURL* h);
+  CURL* acquire() STRATUS_EXCLUDES(mu_);
+  void release(CURL* h) STRATUS_EXCLUDES(mu_);
   /// An error for a non-2xx answer to `what`: S3's Code and Message, mapped to an ErrorCode.
   Error failure(const std::string& what, const S3Response& r) const;
 
   S3Config config_;
   std::string scheme_;  // "http" or "https"
   std::string host_;    // host[:port] as it goes in the Host header
-  std::mutex mu_;
-  std::vector<CURL*> idle_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<CURL*> idle_ STRATUS_GUARDED_BY(mu_);
 };
 
 /// Whether `name` is a valid S3 bucket name (3-63 characters of a-z, 0-9, '.', '-', starting and ending with a

@@ -49,6 +49,7 @@
 #include "common/link_values.h"
 #include "s3_client.h"
 #include "stratus/codec/blobstore.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::providers::s3 {
@@ -136,8 +137,8 @@ class Upload {
 
   /// Adds a chunk; returns the whole object (in sequence order) when this chunk completed it, else std::nullopt.
   /// An empty chunk is ignored. kAlreadyExists for a repeated sequence number, kInvalidArgument past totalBytes.
-  Expected<std::optional<Bytes>> add(uint64_t sequence_no, const Bytes& bytes) {
-    std::lock_guard lock(mu_);
+  Expected<std::optional<Bytes>> add(uint64_t sequence_no, const Bytes& bytes) STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     const std::string what = objectLabel(container_, object_);
     if (done_) return fail(ErrorCode::kUnavailable, "the upload of " + what + " is no longer in progress");
     if (chunks_.count(sequence_no)) {
@@ -161,21 +162,21 @@ class Upload {
   }
 
   /// The (empty) object when totalBytes is 0, else std::nullopt.
-  std::optional<Bytes> finishIfEmpty() {
-    std::lock_guard lock(mu_);
+  std::optional<Bytes> finishIfEmpty() STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     if (done_ || total_ != 0) return std::nullopt;
     done_ = true;
     return Bytes{};
   }
 
-  void abort() {
-    std::lock_guard lock(mu_);
+  void abort() STRATUS_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     done_ = true;
     chunks_.clear();
   }
 
  private:
-  Bytes assemble() {  // mu_ held
+  Bytes assemble() STRATUS_REQUIRES(mu_) {
     done_ = true;
     Bytes out;
     out.reserve(static_cast<size_t>(total_));
@@ -184,12 +185,12 @@ class Upload {
     return out;
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   std::string container_, object_;
   uint64_t total_;
-  uint64_t received_ = 0;             // guarded by mu_
-  std::map<uint64_t, Bytes> chunks_;  // guarded by mu_
-  bool done_ = false;                 // guarded by mu_
+  uint64_t received_ STRATUS_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, Bytes> chunks_ STRATUS_GUARDED_BY(mu_);
+  bool done_ STRATUS_GUARDED_BY(mu_) = false;
 };
 
 class S3Provider final : public provider::CapabilityProvider {

@@ -36,6 +36,7 @@
 
 #include "common/link_values.h"
 #include "stratus/codec/telnet.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::providers::telnet {
@@ -189,13 +190,13 @@ class TelnetProvider final : public provider::CapabilityProvider {
     auto motd = motdValue(values);
     if (!motd) return fail(motd.takeError());
 
-    std::lock_guard control(control_mu_);
+    MutexLock control(control_mu_);
     if (stopped_) return fail(ErrorCode::kUnavailable, "telnet: the provider is stopping");
     auto it = listeners_.find(actor);
     if (it != listeners_.end()) {
       Listener& l = *it->second;
       if (l.requested_port == *port) {  // the same link again: keep the listener and its sessions
-        std::lock_guard lock(l.config_mu);
+        MutexLock lock(l.config_mu);
         l.motd = std::move(*motd);
         l.max_sessions = *max_sessions;
         return ok();
@@ -203,11 +204,7 @@ class TelnetProvider final : public provider::CapabilityProvider {
       stopListener(l);  // the port changed: start over
       listeners_.erase(it);
     }
-    auto listener = std::make_unique<Listener>();
-    listener->actor = std::string(actor);
-    listener->requested_port = static_cast<uint16_t>(*port);
-    listener->motd = std::move(*motd);
-    listener->max_sessions = *max_sessions;
+    auto listener = std::make_unique<Listener>(actor, static_cast<uint16_t>(*port), std::move(*motd), *max_sessions);
     STRATUS_TRY(openListener(*listener));
     Listener* l = listener.get();
     l->thread = std::thread([this, l] { serve(*l); });
@@ -217,7 +214,7 @@ class TelnetProvider final : public provider::CapabilityProvider {
   }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::lock_guard control(control_mu_);
+    MutexLock control(control_mu_);
     auto it = listeners_.find(actor);
     if (it == listeners_.end()) return ok();
     stopListener(*it->second);
@@ -235,7 +232,7 @@ class TelnetProvider final : public provider::CapabilityProvider {
     if (!text) return fail(text.takeError());
     std::shared_ptr<Session> session;
     {
-      std::lock_guard lock(sessions_mu_);
+      MutexLock lock(sessions_mu_);
       auto it = sessions_.find(text->session);
       // Another actor's session is as unknown to this actor as one that never existed.
       if (it != sessions_.end() && it->second->actor == actor) session = it->second;
@@ -249,7 +246,7 @@ class TelnetProvider final : public provider::CapabilityProvider {
   }
 
   void stop() override {
-    std::lock_guard control(control_mu_);
+    MutexLock control(control_mu_);
     stopped_ = true;
     for (auto& [actor, listener] : listeners_) stopListener(*listener);
     listeners_.clear();
@@ -257,15 +254,18 @@ class TelnetProvider final : public provider::CapabilityProvider {
 
  private:
   struct Listener {
+    Listener(std::string_view owner, uint16_t port_wanted, std::string first_motd, uint64_t first_max_sessions)
+        : actor(owner), requested_port(port_wanted), motd(std::move(first_motd)), max_sessions(first_max_sessions) {}
+
     std::string actor;
     uint16_t requested_port = 0;
     uint16_t port = 0;  // the bound port (differs from requested_port when that was 0)
     int listen_fd = -1;
     int wake_read = -1, wake_write = -1;  // a byte on this pipe tells the loop to end
     std::thread thread;
-    std::mutex config_mu;
-    std::string motd;           // guarded by config_mu
-    uint64_t max_sessions = 0;  // guarded by config_mu
+    Mutex config_mu;
+    std::string motd STRATUS_GUARDED_BY(config_mu);
+    uint64_t max_sessions STRATUS_GUARDED_BY(config_mu) = 0;
   };
 
   // One connection as the loop thread sees it.
@@ -307,8 +307,8 @@ class TelnetProvider final : public provider::CapabilityProvider {
     return ok();
   }
 
-  // Ends the loop of `l`, which closes its sessions, and joins it. Called with control_mu_ held.
-  void stopListener(Listener& l) {
+  // Ends the loop of `l`, which closes its sessions, and joins it.
+  void stopListener(Listener& l) STRATUS_REQUIRES(control_mu_) {
     if (l.thread.joinable()) {
       const char byte = 1;
       while (::write(l.wake_write, &byte, 1) < 0 && errno == EINTR) {
@@ -351,7 +351,7 @@ class TelnetProvider final : public provider::CapabilityProvider {
     std::string motd;
     uint64_t max_sessions = 0;
     {
-      std::lock_guard lock(l.config_mu);
+      MutexLock lock(l.config_mu);
       motd = l.motd;
       max_sessions = l.max_sessions;
     }
@@ -365,7 +365,7 @@ class TelnetProvider final : public provider::CapabilityProvider {
       return;
     }
     {
-      std::lock_guard lock(sessions_mu_);
+      MutexLock lock(sessions_mu_);
       sessions_[session->id] = session;
     }
     conns.push_back(Connection{session, {}, {}});
@@ -411,17 +411,17 @@ class TelnetProvider final : public provider::CapabilityProvider {
 
   void endSession(Connection& c) {
     {
-      std::lock_guard lock(sessions_mu_);
+      MutexLock lock(sessions_mu_);
       sessions_.erase(c.session->id);
     }
     ::shutdown(c.session->fd, SHUT_RDWR);  // a SendText still holding the session now fails instead of writing
   }
 
-  std::mutex control_mu_;  // serializes bind, remove and stop (which join loop threads)
-  std::map<std::string, std::unique_ptr<Listener>, std::less<>> listeners_;  // guarded by control_mu_
-  bool stopped_ = false;                                                     // guarded by control_mu_
-  std::mutex sessions_mu_;                                                   // never held while calling an actor
-  std::map<std::string, std::shared_ptr<Session>> sessions_;                 // by session id; guarded by sessions_mu_
+  Mutex control_mu_;  // serializes bind, remove and stop (which join loop threads)
+  std::map<std::string, std::unique_ptr<Listener>, std::less<>> listeners_ STRATUS_GUARDED_BY(control_mu_);
+  bool stopped_ STRATUS_GUARDED_BY(control_mu_) = false;
+  Mutex sessions_mu_;  // never held while calling an actor
+  std::map<std::string, std::shared_ptr<Session>> sessions_ STRATUS_GUARDED_BY(sessions_mu_);  // by session id
 };
 
 }  // namespace
