@@ -44,29 +44,32 @@ class IdGenerator {
 
 InvocationId newInvocationId() {
   thread_local IdGenerator generator;
-  std::array<uint8_t, 16> bytes{};
+  InvocationId id;
   const uint64_t hi = generator.next(), lo = generator.next();
   for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+    id.bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    id.bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
   }
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0f) | 0x40);  // version 4
+  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return id;
+}
+
+std::string InvocationId::text() const {
   static constexpr char kHex[] = "0123456789abcdef";
-  InvocationId out{};
-  size_t at = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[at++] = '-';
-    out[at++] = kHex[bytes[i] >> 4];
-    out[at++] = kHex[bytes[i] & 0x0f];
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0x0f];
   }
   return out;
 }
 
 Expected<Bytes> Dispatcher::send(const Entity& origin, const Entity& target, std::string_view operation,
                                  std::span<const uint8_t> msg, const claims::ActorClaims* claims) const {
-  const InvocationId id = newInvocationId();
-  return bus_->invoke({std::string_view(id.data(), id.size()), host_id_, origin, target, operation, msg, claims});
+  return bus_->invoke({newInvocationId(), host_id_, origin, target, operation, msg, claims});
 }
 
 Expected<void> Dispatcher::authorize(const Actor& caller, const Entity& target, std::string_view operation,
@@ -80,14 +83,17 @@ Expected<void> Dispatcher::authorize(const Actor& caller, const Entity& target, 
 
 Expected<Bytes> Dispatcher::fromHost(std::string_view actor, std::string_view operation,
                                      std::span<const uint8_t> payload) const {
-  // The shared record keeps the target's key alive for the call, whatever a concurrent stop does.
+  const Entity origin{EntityKind::kActor, kSystemOrigin, {}, {}};
+  // A public key is the caller's memory, alive for the call; the bus says when no such actor runs.
+  if (isActorKey(actor)) return send(origin, {EntityKind::kActor, actor, {}, {}}, operation, payload, nullptr);
+  // A call alias resolves to a key in the actor's record: the shared record keeps it alive for the call, whatever
+  // a concurrent stop does.
   std::shared_ptr<Actor> target = actors_.resolve(actor);
   if (!target) {
     return fail(ErrorCode::kNotFound,
                 "no actor with public key or call alias '" + std::string(actor) + "' is running on this host");
   }
-  return send({EntityKind::kActor, kSystemOrigin, {}, {}}, {EntityKind::kActor, target->publicKey(), {}, {}}, operation,
-              payload, nullptr);
+  return send(origin, {EntityKind::kActor, target->publicKey(), {}, {}}, operation, payload, nullptr);
 }
 
 Expected<Bytes> Dispatcher::fromActor(const Actor& caller, std::string_view binding, std::string_view ns,

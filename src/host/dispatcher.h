@@ -53,8 +53,6 @@ class Dispatcher {
   Bus* bus_ = nullptr;
 };
 
-/// An invocation id: a UUID v4 in its text form.
-using InvocationId = std::array<char, 36>;
 /// A new invocation id, from a per-thread generator seeded by the system's random source: unique, cheap enough for
 /// every invocation (no allocation, no system call), not a secret.
 InvocationId newInvocationId();

@@ -3,6 +3,8 @@
 // the HostBuilder (the lattice's) may send it to another host instead. Nothing above the bus knows which it uses.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -30,9 +32,18 @@ struct Entity {
   std::string_view link_name;    ///< capabilities only
 };
 
+/// The id of one invocation: a UUID v4, as wasmCloud's invocation ids. Kept as bytes; a bus that sends the
+/// invocation elsewhere writes text().
+struct InvocationId {
+  std::array<uint8_t, 16> bytes{};
+  /// The 36-character text form (lowercase hex with dashes).
+  std::string text() const;
+  bool operator==(const InvocationId&) const = default;
+};
+
 /// One call, resolved and authorized. Non-owning views, valid during Bus::invoke only; a bus copies what it keeps.
 struct Invocation {
-  std::string_view id;           ///< unique per invocation (a UUID v4, as wasmCloud's invocation ids)
+  InvocationId id;               ///< unique per invocation
   std::string_view origin_host;  ///< server public key ('N…') of the host the call started on
   Entity origin;
   Entity target;

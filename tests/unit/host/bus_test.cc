@@ -46,7 +46,7 @@ class RecordingBus final : public Bus {
   Expected<Bytes> invoke(const Invocation& inv) override {
     {
       std::lock_guard lock(mu_);
-      seen_.push_back({std::string(inv.id), std::string(inv.origin_host), inv.origin.kind,
+      seen_.push_back({inv.id.text(), std::string(inv.origin_host), inv.origin.kind,
                        std::string(inv.origin.public_key), inv.target.kind, std::string(inv.target.public_key),
                        std::string(inv.target.contract_id), std::string(inv.operation),
                        inv.caller_claims ? inv.caller_claims->metadata.name : std::string()});
@@ -174,8 +174,7 @@ TEST(HostIdentityTest, AServerSeedGivesTheHostItsKey) {
 TEST(InvocationIdTest, IdsAreVersion4UuidsAndDistinct) {
   std::set<std::string> ids;
   for (int i = 0; i < 10000; ++i) {
-    const InvocationId id = newInvocationId();
-    const std::string text(id.data(), id.size());
+    const std::string text = newInvocationId().text();
     EXPECT_EQ(text[14], '4');
     EXPECT_NE(std::string("89ab").find(text[19]), std::string::npos) << text;
     ids.insert(text);
