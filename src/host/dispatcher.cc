@@ -13,8 +13,6 @@ namespace {
 
 bool isActorKey(std::string_view s) { return s.size() == 56 && s[0] == 'M'; }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 // xoshiro256** seeded once per thread from libsodium: invocation ids need uniqueness, not secrecy, and a system
 // call per invocation would cost more than the call itself on the aot engine.
 class IdGenerator {
@@ -75,8 +73,8 @@ Expected<Bytes> Dispatcher::send(const Entity& origin, const Entity& target, std
 Expected<void> Dispatcher::authorize(const Actor& caller, const Entity& target, std::string_view operation,
                                      std::string_view target_name) const {
   if (authorizer_ && !authorizer_->canInvoke(caller.claims(), target, operation)) {
-    return fail(ErrorCode::kPermissionDenied, "the authorizer refused " + caller.displayName() + " calling " +
-                                                  quoted(operation) + " on " + std::string(target_name));
+    return fail(ErrorCode::kPermissionDenied, "the authorizer refused " + caller.displayName() + " calling '" +
+                                                  std::string(operation) + "' on " + std::string(target_name));
   }
   return ok();
 }

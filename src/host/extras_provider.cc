@@ -4,9 +4,9 @@
 
 #include <cstdio>
 #include <map>
-#include <mutex>
 
 #include "stratus/codec/extras.h"
+#include "stratus/common/thread_annotations.h"
 #include "stratus/provider.hpp"
 
 namespace stratus::host {
@@ -30,7 +30,7 @@ class ExtrasProvider final : public provider::CapabilityProvider {
   std::string_view name() const override { return "wasmcloud Extras (built-in)"; }
 
   Expected<void> removeActor(std::string_view actor) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     sequences_.erase(std::string(actor));
     return ok();
   }
@@ -50,7 +50,7 @@ class ExtrasProvider final : public provider::CapabilityProvider {
       // [min, max), uniformly: randombytes_uniform avoids modulo bias.
       result.random_number = request->min + randombytes_uniform(request->max - request->min);
     } else if (operation == codec::kOpRequestSequence) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       result.sequence_number = sequences_[std::string(actor)]++;
     } else {
       return fail(ErrorCode::kNotFound, "wasmcloud:extras has no operation '" + std::string(operation) +
@@ -60,8 +60,8 @@ class ExtrasProvider final : public provider::CapabilityProvider {
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, uint64_t> sequences_;  // per actor, from 0
+  Mutex mu_;
+  std::map<std::string, uint64_t> sequences_ STRATUS_GUARDED_BY(mu_);  // per actor, from 0
 };
 
 }  // namespace
