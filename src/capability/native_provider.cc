@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 
 #include "capability/fault_guard.h"
 #include "common/bounded_task.h"
@@ -210,8 +209,7 @@ Expected<void> NativeProvider::stop(std::chrono::milliseconds timeout) {
   BoundedTask stopping([table, what = who + ": stop", result] {
     *result = runFaultContained(what, [table] { table->stop(table->instance); });
   });
-  if (!stopping.waitFor(std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())))) {
+  if (!stopping.waitUntil(deadline)) {
     (void)dispatch_.release();  // the hung stop may still call the dispatcher: keep its context alive for good
     return fail(ErrorCode::kDeadlineExceeded,
                 who + " did not stop within " + std::to_string(timeout.count()) + " ms; abandoned");

@@ -74,10 +74,10 @@ BoundedTask::~BoundedTask() {
   r.parked.push_back({std::move(thread_), state_});
 }
 
-bool BoundedTask::waitFor(std::chrono::milliseconds timeout) {
+bool BoundedTask::waitUntil(std::chrono::steady_clock::time_point deadline) {
   {
     MutexLock lock(state_->mu);
-    if (!state_->cv.wait_for(lock.native(), timeout, [&]() STRATUS_REQUIRES(state_->mu) { return state_->done; })) {
+    if (!state_->cv.wait_until(lock.native(), deadline, [&]() STRATUS_REQUIRES(state_->mu) { return state_->done; })) {
       return false;
     }
   }

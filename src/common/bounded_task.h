@@ -29,7 +29,9 @@ class BoundedTask {
   BoundedTask& operator=(const BoundedTask&) = delete;
 
   /// Waits up to `timeout` for the function to return; true when it has (its thread is then joined).
-  bool waitFor(std::chrono::milliseconds timeout);
+  bool waitFor(std::chrono::milliseconds timeout) { return waitUntil(std::chrono::steady_clock::now() + timeout); }
+  /// The same, up to a point in time (one past already: only checks).
+  bool waitUntil(std::chrono::steady_clock::time_point deadline);
   /// Whether the function has returned.
   bool done() const;
   /// When the task started.

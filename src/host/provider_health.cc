@@ -73,9 +73,7 @@ void ProviderHealth::checkAll() {
     }
     const auto deadline = now + timeout_;
     for (auto& check : started) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
-      if (!check.task->waitFor(left)) {
+      if (!check.task->waitUntil(deadline)) {
         outcomes.push_back(
             {check.provider, false, "no answer to HealthRequest within " + std::to_string(timeout_.count()) + " ms"});
         auto* key = check.provider.get();
