@@ -176,4 +176,21 @@ if [ "${STRATUS_BENCH_NATS:-1}" != 0 ]; then
 else
   echo "== NATS: skipped (STRATUS_BENCH_NATS=0)"
 fi
-[ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ] && [ "${kv_status:-0}" -eq 0 ] && [ "$nats_status" -eq 0 ]
+
+# The lattice: calls between two hosts over one nats-server vs bare libnats request/reply, 64 in flight, and a
+# joining host learning 10,000 links (stratus_lattice_bench; writes lattice.json). STRATUS_BENCH_LATTICE=0 skips it;
+# STRATUS_BENCH_LATTICE_SECONDS (per round, default 3) and STRATUS_BENCH_LATTICE_LINKS (default 10000) tune it.
+lattice_status=0
+rm -f "$results/lattice.json" "$results/lattice.txt"
+if [ "${STRATUS_BENCH_LATTICE:-1}" != 0 ]; then
+  echo "== lattice: calls between two hosts vs bare libnats request/reply"
+  ninja -C "$build" -j "$jobs" stratus_lattice_bench
+  "$build/bench/stratus_lattice_bench" --seconds "${STRATUS_BENCH_LATTICE_SECONDS:-3}" \
+    --links "${STRATUS_BENCH_LATTICE_LINKS:-10000}" --json "$results/lattice.json" 2>"$results/lattice.log" \
+    | tee "$results/lattice.txt" || lattice_status=$?
+  tee -a "$results/summary.txt" <"$results/lattice.txt" >/dev/null
+else
+  echo "== lattice: skipped (STRATUS_BENCH_LATTICE=0)"
+fi
+[ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ] && [ "${kv_status:-0}" -eq 0 ] && [ "$nats_status" -eq 0 ] &&
+  [ "$lattice_status" -eq 0 ]

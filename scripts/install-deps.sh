@@ -43,7 +43,7 @@ fi
 
 if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
   # @wapc/host (a third-party waPC host on Node, with prebuilt Rust guests), @wapc/as-guest + assemblyscript.
-  (cd tests/compat && { [ -d node_modules/@wapc/host ] || npm ci --no-audit --no-fund --loglevel=error; })
+  (cd tests/compat && { [ -d node_modules/@wapc/host ] && [ -d node_modules/nats ] && [ -d node_modules/@msgpack/msgpack ] && [ -d node_modules/nats-jwt ] || npm ci --no-audit --no-fund --loglevel=error; })
   # s3rver, the fake S3 the blobstore tests run the S3 provider against.
   (cd tests/servers && { [ -d node_modules/s3rver ] || npm ci --no-audit --no-fund --loglevel=error; })
 fi

@@ -79,31 +79,33 @@ Expected<void> Dispatcher::authorize(const Actor& caller, const Entity& target, 
   return ok();
 }
 
+std::string_view Dispatcher::resolveActor(std::string_view key_or_alias, std::shared_ptr<Actor>& holder,
+                                         std::string& lattice_key) const {
+  if (isActorKey(key_or_alias)) return key_or_alias;
+  if ((holder = actors_.resolve(key_or_alias))) return holder->publicKey();
+  lattice_key = lattice_claims_.aliasOwner(key_or_alias);
+  return lattice_key;
+}
+
 Expected<Bytes> Dispatcher::fromHost(std::string_view actor, std::string_view operation,
                                      std::span<const uint8_t> payload) const {
   const Entity origin{EntityKind::kActor, kSystemOrigin, {}, {}};
-  // A public key is the caller's memory, alive for the call; the bus says when no such actor runs.
-  if (isActorKey(actor)) return send(origin, {EntityKind::kActor, actor, {}, {}}, operation, payload, nullptr);
-  // A call alias resolves to a key in the actor's record: the shared record keeps it alive for the call, whatever
-  // a concurrent stop does.
-  std::shared_ptr<Actor> target = actors_.resolve(actor);
-  if (!target) {
-    return fail(ErrorCode::kNotFound,
-                "no actor with public key or call alias '" + std::string(actor) + "' is running on this host");
+  std::shared_ptr<Actor> holder;
+  std::string lattice_key;
+  const std::string_view key = resolveActor(actor, holder, lattice_key);
+  if (key.empty()) {
+    return fail(ErrorCode::kNotFound, "no actor with public key or call alias '" + std::string(actor) +
+                                          "' is running on this host or known in its lattice");
   }
-  return send(origin, {EntityKind::kActor, target->publicKey(), {}, {}}, operation, payload, nullptr);
+  return send(origin, {EntityKind::kActor, key, {}, {}}, operation, payload, nullptr);
 }
 
 Expected<Bytes> Dispatcher::fromActor(const Actor& caller, std::string_view binding, std::string_view ns,
                                       std::string_view operation, std::span<const uint8_t> payload) const {
   const Entity origin{EntityKind::kActor, caller.publicKey(), {}, {}};
-  std::shared_ptr<Actor> by_alias;
-  std::string_view target_key;
-  if (isActorKey(ns)) {
-    target_key = ns;
-  } else if ((by_alias = actors_.resolve(ns))) {
-    target_key = by_alias->publicKey();
-  }
+  std::shared_ptr<Actor> holder;
+  std::string lattice_key;
+  const std::string_view target_key = resolveActor(ns, holder, lattice_key);
   if (!target_key.empty()) {
     const Entity target{EntityKind::kActor, target_key, {}, {}};
     STRATUS_TRY(authorize(caller, target, operation, target_key));

@@ -81,7 +81,7 @@ HostBuilder& HostBuilder::withClock(std::function<int64_t()> now) {
   return *this;
 }
 HostBuilder& HostBuilder::withEventListener(std::function<void(const HostEvent&)> listener) {
-  config_->settings.listener = std::move(listener);
+  config_->settings.listeners.push_back(std::move(listener));
   return *this;
 }
 HostBuilder& HostBuilder::withProviderHealthInterval(std::chrono::milliseconds interval) {

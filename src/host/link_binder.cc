@@ -36,11 +36,13 @@ void LinkBinder::reconcile(Provider& provider, std::string_view actor_id) const 
 
     // What the tables say now: the values to be bound with, or none.
     std::optional<codec::CapabilityConfiguration> desired;
+    std::shared_ptr<const claims::ActorClaims> known;
     std::shared_ptr<Actor> actor = actors_.find(actor_id);
+    const claims::ActorClaims* claims = actor ? &actor->claims() : (known = lattice_claims_.find(actor_id)).get();
     auto link = links_.find(actor_id, provider.contractId(), provider.linkName());
-    if (actor && link && link->provider_id == provider.publicKey()) {
+    if (claims && link && link->provider_id == provider.publicKey()) {
       desired = codec::CapabilityConfiguration{std::string(actor_id), link->values};
-      const auto& c = actor->claims();
+      const auto& c = *claims;
       auto& values = desired->values;
       values[std::string(codec::kValueIssuer)] = c.issuer;
       values[std::string(codec::kValueCapabilities)] = join(c.metadata.caps, ",");
@@ -62,9 +64,10 @@ void LinkBinder::reconcile(Provider& provider, std::string_view actor_id) const 
       auto bound = provider.native().call(codec::kSystemActor, codec::kOpBindActor, codec::encode(*desired));
       if (bound) {
         binding->values = std::move(desired->values);
-        spdlog::info("bound {} to {}", actor->displayName(), provider.displayName());
+        spdlog::info("bound {} to {}", actorDisplayName(*claims), provider.displayName());
       } else {
-        spdlog::error("{} refused to bind {}: {}", provider.displayName(), actor->displayName(), bound.error().message);
+        spdlog::error("{} refused to bind {}: {}", provider.displayName(), actorDisplayName(*claims),
+                      bound.error().message);
         bind_failed = HostEvent{HostEvent::Kind::kBindFailed, provider.publicKey(),  provider.contractId(),
                                 provider.linkName(),          std::string(actor_id), bound.error().message};
       }

@@ -27,15 +27,24 @@ StandaloneHost::StandaloneHost(std::unique_ptr<EngineSelection> engines, HostSet
       cache_dir_(settings.cache_dir.empty() ? defaultProviderCacheDir() : settings.cache_dir),
       stop_timeout_(settings.stop_timeout),
       authorizer_(std::move(settings.authorizer)),
-      events_(std::move(settings.listener)),
+      events_(std::move(settings.listeners)),
       health_(providers_, events_, settings.health_interval, settings.health_timeout),
       local_bus_(actors_, providers_, health_, options_.acquire_timeout),
-      dispatcher_(actors_, links_, authorizer_, id_),
-      binder_(actors_, providers_, links_, events_),
+      dispatcher_(actors_, lattice_claims_, links_, authorizer_, id_),
+      binder_(actors_, lattice_claims_, providers_, links_, events_),
       engines_(std::move(engines)) {
   if (options_.max_instances == 0) options_.max_instances = std::max(1u, std::thread::hardware_concurrency());
   options_.min_instances = std::clamp<size_t>(options_.min_instances, 1, options_.max_instances);
   dispatcher_.setBus(local_bus_);
+}
+
+BusContext StandaloneHost::busContext() {
+  auto runs_here = [this](const Entity& target) {
+    if (target.kind == EntityKind::kActor) return actors_.find(target.public_key) != nullptr;
+    auto provider = providers_.find(target.contract_id, target.link_name);
+    return provider && provider->publicKey() == target.public_key;
+  };
+  return {local_bus_, id_, key_, std::move(runs_here)};
 }
 
 void StandaloneHost::setBus(std::unique_ptr<Bus> bus) {
@@ -289,5 +298,25 @@ Expected<void> StandaloneHost::removeLink(std::string_view actor_id, std::string
 }
 
 std::vector<LinkDefinition> StandaloneHost::links() const { return links_.all(); }
+
+void StandaloneHost::learnActorClaims(claims::ActorClaims claims) {
+  const std::string key = claims.subject;
+  if (lattice_claims_.put(std::move(claims))) binder_.actorChanged(key);
+}
+
+std::optional<claims::ActorClaims> StandaloneHost::knownActorClaims(std::string_view public_key) const {
+  if (auto actor = actors_.find(public_key)) return actor->claims();
+  if (auto known = lattice_claims_.find(public_key)) return *known;
+  return std::nullopt;
+}
+
+std::vector<claims::ActorClaims> StandaloneHost::knownActorClaims() const {
+  std::map<std::string, claims::ActorClaims> known;
+  for (const auto& claims : lattice_claims_.all()) known.emplace(claims->subject, *claims);
+  for (const auto& actor : actors_.all()) known.insert_or_assign(actor->publicKey(), actor->claims());
+  std::vector<claims::ActorClaims> out;
+  for (auto& [key, claims] : known) out.push_back(std::move(claims));
+  return out;
+}
 
 }  // namespace stratus::host

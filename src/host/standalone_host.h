@@ -8,6 +8,7 @@
 #include <string>
 
 #include "host/actor_table.h"
+#include "host/claims_cache.h"
 #include "host/dispatcher.h"
 #include "host/engine_selection.h"
 #include "host/events.h"
@@ -25,7 +26,7 @@ namespace stratus::host {
 struct HostSettings {
   ActorOptions actor_options{};
   std::function<int64_t()> clock{};
-  std::function<void(const HostEvent&)> listener{};
+  std::vector<std::function<void(const HostEvent&)>> listeners{};
   std::chrono::milliseconds health_interval{30000};
   std::chrono::milliseconds health_timeout{2000};
   std::chrono::milliseconds stop_timeout{10000};
@@ -51,7 +52,7 @@ class StandaloneHost final : public Host {
   /// Installs the bus invocations go to (once, before the host is used); nullptr keeps the local bus.
   void setBus(std::unique_ptr<Bus> bus);
   /// The bus context handed to a BusFactory.
-  BusContext busContext() { return {local_bus_, id_, key_}; }
+  BusContext busContext();
   ~StandaloneHost() override;
 
   const std::string& id() const override { return id_; }
@@ -78,6 +79,9 @@ class StandaloneHost final : public Host {
   Expected<void> removeLink(std::string_view actor_id, std::string_view contract_id,
                             std::string_view link_name) override;
   std::vector<LinkDefinition> links() const override;
+  void learnActorClaims(claims::ActorClaims claims) override;
+  std::optional<claims::ActorClaims> knownActorClaims(std::string_view public_key) const override;
+  std::vector<claims::ActorClaims> knownActorClaims() const override;
 
  private:
   // Provider→actor dispatches hold this open while they run; the host closes it (waiting for them) as it goes
@@ -106,6 +110,7 @@ class StandaloneHost final : public Host {
   // parts that refer to it.
   const EventSink events_;
   ActorTable actors_;
+  ClaimsCache lattice_claims_;
   ProviderTable providers_;
   LinkTable links_;
   ProviderHealth health_;

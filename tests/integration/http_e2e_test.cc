@@ -1,61 +1,21 @@
 // End to end through real parts: an HTTP request → httpserver provider (from its .par.gz) → the counter actor
 // (C, built from source) → keyvalue provider (from its .par.gz) → the HTTP response. Plus the faults around it.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <thread>
 
 #include "stratus/host/host.h"
 #include "support/actors.h"
+#include "support/http_get.h"
+#include "support/server_process.h"
 
 namespace stratus::host {
 namespace {
 
+using stratus::testing::bodyOf;
+using stratus::testing::httpGet;
+
 const std::string kProviders = STRATUS_PROVIDER_DIR;
-
-uint16_t freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// One HTTP/1.1 request on a fresh connection; returns the raw response ("" when the connection fails).
-std::string httpGet(uint16_t port, const std::string& path) {
-  for (int attempt = 0; attempt < 50; ++attempt) {  // the listener opens asynchronously after BindActor
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    ::send(fd, request.data(), request.size(), 0);
-    std::string response;
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, n);
-    ::close(fd);
-    return response;
-  }
-  return "";
-}
-
-std::string bodyOf(const std::string& response) {
-  auto at = response.find("\r\n\r\n");
-  return at == std::string::npos ? "" : response.substr(at + 4);
-}
 
 class HttpEndToEndTest : public ::testing::Test {
  protected:
@@ -76,7 +36,7 @@ class HttpEndToEndTest : public ::testing::Test {
     auto kv = host_->startProviderFromArchive(kProviders + "/keyvalue.par.gz");
     ASSERT_TRUE(kv) << kv.error().toString();
     kv_ = *kv;
-    port_ = freePort();
+    port_ = stratus::testing::freeLoopbackPort();
     ASSERT_TRUE(host_->setLink({actor_, http_, "wasmcloud:httpserver", "default",
                                 {{"BIND", "127.0.0.1:" + std::to_string(port_)}}}));
   }

@@ -8,6 +8,8 @@
 #include <limits>
 #include <random>
 
+#include "stratus/common/strings.h"
+
 namespace stratus::cli {
 
 Expected<Bytes> readFile(const std::string& path) {
@@ -43,6 +45,13 @@ Expected<void> writeFile(const std::string& path, const Bytes& bytes) {
     return fail(ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(err));
   }
   return ok();
+}
+
+std::string valueOrFile(const std::string& arg) {
+  if (arg.empty()) return arg;
+  auto content = readFile(arg);
+  if (!content) return arg;
+  return std::string(trim(std::string_view(reinterpret_cast<const char*>(content->data()), content->size())));
 }
 
 Expected<std::chrono::seconds> parseDuration(std::string_view text) {

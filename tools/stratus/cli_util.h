@@ -16,6 +16,10 @@ Expected<Bytes> readFile(const std::string& path);
 /// so a failed write never leaves a half-written file behind. Errors: kIo naming the path and the OS reason.
 Expected<void> writeFile(const std::string& path, const Bytes& bytes);
 
+/// As wasmCloud's CLI takes a JWT or a seed: `arg` itself, or, when it names a readable file, that file's content
+/// (trimmed).
+std::string valueOrFile(const std::string& arg);
+
 /// Parses a duration such as "30s", "10m", "2h", "7d" or a sum of them ("1h30m"). Errors: kInvalidArgument with
 /// the accepted forms, or when the value overflows.
 Expected<std::chrono::seconds> parseDuration(std::string_view text);

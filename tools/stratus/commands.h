@@ -12,5 +12,6 @@ void addParCommand(CLI::App& app);
 void addCallCommand(CLI::App& app);
 void addUpCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
+void addCtlCommand(CLI::App& app);
 
 }  // namespace stratus::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   stratus::cli::addCallCommand(app);
   stratus::cli::addUpCommand(app);
   stratus::cli::addCompileCommand(app);
+  stratus::cli::addCtlCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,4 +1,5 @@
-// `stratus up`: run a standalone host from a manifest until SIGINT/SIGTERM, then shut it down cleanly.
+// `stratus up`: run a host from a manifest until SIGINT/SIGTERM, then shut it down cleanly: standalone, or joined
+// to a lattice over NATS when any of wasmCloud's lattice flags (or their environment variables) is given.
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -7,17 +8,65 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "stratus/host/host.h"
+#include "stratus/common/strings.h"
 #include "stratus/host/manifest.h"
+#include "stratus/lattice/lattice.h"
 
 namespace stratus::cli {
 namespace {
+
+struct NatsArgs {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4222;
+  std::string creds_file, jwt, seed;
+  lattice::NatsEndpoint endpoint() const { return {host, port, creds_file, valueOrFile(jwt), valueOrFile(seed)}; }
+};
 
 struct UpArgs {
   std::string manifest;
   std::vector<std::string> labels;
   std::string engine = "auto";
   std::string health_interval = "30s";
+  bool lattice = false;  // set when a lattice flag is given
+  NatsArgs rpc, control;
+  std::string ns = "default";
+  std::string rpc_timeout_ms = "2000";
+  std::string heartbeat_interval = "30s";
+  std::string cluster_issuers;
+  std::string cluster_seed;
 };
+
+// The host runs standalone or, with lattice flags, joined to the lattice; either way `host()` is the host.
+struct RunningHost {
+  std::unique_ptr<host::Host> standalone;
+  std::unique_ptr<lattice::LatticeHost> joined;
+  host::Host& host() { return joined ? joined->host() : *standalone; }
+  void stop() {
+    joined.reset();
+    standalone.reset();
+  }
+};
+
+lattice::LatticeOptions latticeOptions(const UpArgs& args) {
+  lattice::LatticeOptions o;
+  o.rpc = args.rpc.endpoint();
+  o.control = args.control.endpoint();
+  o.ns = args.ns;
+  const long timeout = std::strtol(args.rpc_timeout_ms.c_str(), nullptr, 10);
+  if (timeout <= 0) failCommand("--rpc-timeout-ms '" + args.rpc_timeout_ms + "': expected a positive number");
+  o.rpc_timeout = std::chrono::milliseconds(timeout);
+  auto heartbeat = parseDuration(args.heartbeat_interval);
+  if (!heartbeat || heartbeat->count() <= 0) failCommand("--heartbeat-interval '" + args.heartbeat_interval + "'");
+  o.heartbeat_interval = *heartbeat;
+  for (std::string_view rest = args.cluster_issuers; !rest.empty();) {
+    const auto comma = rest.find(',');
+    const std::string_view key = trim(rest.substr(0, comma));
+    if (!key.empty()) o.cluster_issuers.emplace_back(key);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  o.cluster_seed = args.cluster_seed;
+  return o;
+}
 
 void run(const UpArgs& args) {
   // Block the stop signals before any thread starts, so every host thread inherits the mask and sigwait below is
@@ -59,22 +108,31 @@ void run(const UpArgs& args) {
       spdlog::warn("event {}: {} {}", host::hostEventName(e.kind), e.public_key, e.message);
     }
   });
-  auto host = builder.build();
-  if (!host) failCommand("cannot start the host: " + host.error().message);
-  spdlog::info("host {} started", (*host)->id());
+  RunningHost running;
+  if (args.lattice) {
+    auto joined = lattice::LatticeHost::start(std::move(builder), latticeOptions(args));
+    if (!joined) failCommand("cannot join the lattice: " + joined.error().message);
+    running.joined = std::move(*joined);
+  } else {
+    auto built = builder.build();
+    if (!built) failCommand("cannot start the host: " + built.error().message);
+    running.standalone = std::move(*built);
+  }
+  host::Host& host = running.host();
+  spdlog::info("host {} started{}", host.id(), args.lattice ? " in lattice '" + args.ns + "'" : std::string());
 
-  if (auto applied = host::applyManifest(**host, *manifest); !applied) {
+  if (auto applied = host::applyManifest(host, *manifest); !applied) {
     spdlog::error("{}", applied.error().message);
-    host->reset();  // stops whatever the manifest started
+    running.stop();  // stops whatever the manifest started
     failCommand("manifest not applied: " + applied.error().message);
   }
   spdlog::info("manifest applied: {} actor(s), {} provider(s), {} link(s); press Ctrl-C to stop",
-               (*host)->actors().size(), (*host)->providers().size(), (*host)->links().size());
+               host.actors().size(), host.providers().size(), host.links().size());
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("{} received: stopping providers and actors", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  host->reset();
+  running.stop();
   spdlog::info("host stopped");
 }
 
@@ -94,7 +152,48 @@ void addUpCommand(CLI::App& app) {
   up->add_option("--health-interval", args->health_interval,
                  "How often providers get a HealthRequest, e.g. 30s (0s: never)")
       ->capture_default_str();
-  up->callback([args] { run(*args); });
+
+  // Lattice flags (wasmCloud 0.18's names and environment variables); any of them joins the host to a lattice.
+  std::vector<CLI::Option*> lattice_options;
+  const auto nats = [&](NatsArgs& n, const std::string& kind, const std::string& env, const std::string& what) {
+    lattice_options.push_back(up->add_option("--" + kind + "-host", n.host, "NATS host for " + what)
+                                  ->envname(env + "_HOST")
+                                  ->capture_default_str());
+    lattice_options.push_back(up->add_option("--" + kind + "-port", n.port, "NATS port for " + what)
+                                  ->envname(env + "_PORT")
+                                  ->capture_default_str());
+    lattice_options.push_back(
+        up->add_option("--" + kind + "-credsfile", n.creds_file, "NATS credentials file for " + what)
+            ->envname(env + "_CREDS"));
+    lattice_options.push_back(
+        up->add_option("--" + kind + "-jwt", n.jwt, "NATS user JWT (or a file holding it) for " + what)
+            ->envname(env + "_JWT"));
+    lattice_options.push_back(up->add_option("--" + kind + "-seed", n.seed,
+                                             "NATS nkey seed (or a file holding it) for " + what +
+                                                 "; signs the server's nonce")
+                                  ->envname(env + "_SEED"));
+  };
+  nats(args->rpc, "rpc", "RPC", "RPC (calls between hosts, link and claims adverts)");
+  nats(args->control, "control", "CONTROL", "the control interface (commands, queries, events)");
+  lattice_options.push_back(up->add_option("--nsprefix", args->ns, "Lattice namespace")->capture_default_str());
+  lattice_options.push_back(up->add_option("--rpc-timeout-ms", args->rpc_timeout_ms,
+                                           "How long a call to another host waits for its reply, in ms")
+                                ->envname("RPC_TIMEOUT_MS")
+                                ->capture_default_str());
+  lattice_options.push_back(up->add_option("--heartbeat-interval", args->heartbeat_interval,
+                                           "How often the host publishes a Heartbeat event, e.g. 30s")
+                                ->capture_default_str());
+  lattice_options.push_back(up->add_option("--cluster-issuers", args->cluster_issuers,
+                                           "Comma-separated cluster public keys ('C…'): accept only invocations "
+                                           "they signed (wasmCloud 0.18 accepts any host's)"));
+  lattice_options.push_back(up->add_option("--cluster-seed", args->cluster_seed,
+                                           "Cluster seed ('SC…') this host signs its invocations with")
+                                ->envname("CLUSTER_SEED"));
+  up->callback([args, lattice_options] {
+    args->lattice = std::any_of(lattice_options.begin(), lattice_options.end(),
+                                [](const CLI::Option* o) { return o->count() > 0; });
+    run(*args);
+  });
 }
 
 }  // namespace stratus::cli

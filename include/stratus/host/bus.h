@@ -70,6 +70,9 @@ struct BusContext {
   /// The host's server public key ('N…') and key pair (with its seed), to sign what it sends.
   const std::string& host_id;
   const claims::KeyPair& host_key;
+  /// Whether `target` runs on this host now (an actor by key; a provider by key, contract and link name): a call
+  /// to it stays in process. Thread-safe, cheap (one table lookup).
+  std::function<bool(const Entity& target)> runs_here;
 };
 
 /// Makes the bus of a host (see HostBuilder::withBus). Called once, while the host is built.

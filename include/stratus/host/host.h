@@ -144,8 +144,8 @@ class HostBuilder {
   /// Clock used to check claims expiry (seconds since the Unix epoch); default the system clock. For tests.
   HostBuilder& withClock(std::function<int64_t()> now);
 
-  /// Receives every HostEvent, synchronously on the thread that caused it, with no host lock held (it may call the
-  /// host). Must be thread-safe.
+  /// Adds a listener that receives every HostEvent, synchronously on the thread that caused it, with no host lock
+  /// held (it may call the host); listeners run in the order they were added. Must be thread-safe.
   HostBuilder& withEventListener(std::function<void(const HostEvent&)> listener);
   /// How often every provider is sent a HealthRequest (default 30 s; zero disables the checks).
   HostBuilder& withProviderHealthInterval(std::chrono::milliseconds interval);
@@ -231,6 +231,16 @@ class Host {
   virtual std::vector<ProviderInfo> providers() const = 0;
   /// The link definitions, sorted by actor, contract id and link name.
   virtual std::vector<LinkDefinition> links() const = 0;
+
+  /// Records the verified claims of an actor that runs elsewhere in the lattice (wasmCloud's lattice claims cache):
+  /// links then bind providers here to it, its call alias resolves (the first claim of an alias wins), and calls
+  /// from it can be authorized. Claims stay known after the actor stops, as in wasmCloud 0.18.
+  virtual void learnActorClaims(claims::ActorClaims claims) = 0;
+  /// The claims of an actor by public key: of the one running here, else the ones the lattice told; nullopt when
+  /// unknown.
+  virtual std::optional<claims::ActorClaims> knownActorClaims(std::string_view public_key) const = 0;
+  /// The claims of every actor known here (running here, or told by the lattice), sorted by public key.
+  virtual std::vector<claims::ActorClaims> knownActorClaims() const = 0;
   /// Runs one round of provider health checks now (the periodic checks do the same) and returns the providers'
   /// states afterwards.
   virtual std::vector<ProviderInfo> checkProviderHealth() = 0;
