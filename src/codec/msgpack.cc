@@ -205,8 +205,19 @@ Expected<std::string> Value::asString(std::string_view what) const {
   return typeError(what, "string", type_);
 }
 
+const std::vector<Value>& Value::items() const {
+  if (packed_bytes_ && array_.empty() && !s_.empty()) {
+    array_.resize(s_.size());
+    for (size_t i = 0; i < s_.size(); ++i) {
+      array_[i].type_ = Type::kUInt;
+      array_[i].u_ = static_cast<uint8_t>(s_[i]);
+    }
+  }
+  return array_;
+}
+
 Expected<Bytes> Value::asBytes(std::string_view what) const {
-  if (type_ == Type::kStr || type_ == Type::kBin) return Bytes(s_.begin(), s_.end());
+  if (type_ == Type::kStr || type_ == Type::kBin || packed_bytes_) return Bytes(s_.begin(), s_.end());
   if (type_ == Type::kArray) {
     Bytes out;
     out.reserve(array_.size());
@@ -226,8 +237,8 @@ Expected<Bytes> Value::asBytes(std::string_view what) const {
 Expected<std::vector<std::string>> Value::asStringArray(std::string_view what) const {
   if (type_ != Type::kArray) return typeError(what, "array of strings", type_);
   std::vector<std::string> out;
-  out.reserve(array_.size());
-  for (const auto& item : array_) {
+  out.reserve(items().size());
+  for (const auto& item : items()) {
     auto s = item.asString(what);
     if (!s) return fail(s.takeError());
     out.push_back(std::move(*s));
@@ -313,9 +324,34 @@ class Decoder {
     return ok();
   }
 
+  // An array of byte values (positive fixints and uint8s: serde's Vec<u8>) is kept packed, a byte per item.
+  bool packedBytes(Value& v, uint64_t n) {
+    size_t at = pos_;
+    std::string bytes;
+    bytes.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      if (at >= in_.size()) return false;
+      const uint8_t b = in_[at];
+      if (b <= 0x7f) {
+        bytes.push_back(static_cast<char>(b));
+        at += 1;
+      } else if (b == 0xcc && at + 1 < in_.size()) {
+        bytes.push_back(static_cast<char>(in_[at + 1]));
+        at += 2;
+      } else {
+        return false;
+      }
+    }
+    v.s_ = std::move(bytes);
+    v.packed_bytes_ = true;
+    pos_ = at;
+    return true;
+  }
+
   Expected<void> array(Value& v, uint64_t n, uint32_t depth) {
     STRATUS_TRY(count(n));
     v.type_ = Value::Type::kArray;
+    if (n > 0 && packedBytes(v, n)) return ok();
     v.array_.resize(n);
     for (auto& item_value : v.array_) STRATUS_TRY(item(item_value, depth + 1));
     return ok();

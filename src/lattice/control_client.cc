@@ -3,8 +3,10 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
 
 #include "lattice/antiforgery.h"
 #include "lattice/control_wire.h"
@@ -57,13 +59,14 @@ InventoryProvider toPublic(const ctl::ProviderDescription& p) {
 class NatsControlClient final : public ControlClient {
  public:
   NatsControlClient(std::unique_ptr<NatsClient> nats, std::string ns, std::chrono::milliseconds timeout,
-                    std::string server, claims::KeyPair key)
+                    std::string server, claims::KeyPair key, std::optional<claims::KeyPair> cluster_key)
       : nats_(std::move(nats)),
         subjects_(ns),
         ns_(std::move(ns)),
         timeout_(timeout),
         server_(std::move(server)),
         key_(std::move(key)),
+        cluster_key_(std::move(cluster_key)),
         id_(key_.publicKey()) {}
 
   const std::string& ns() const override { return ns_; }
@@ -256,7 +259,7 @@ class NatsControlClient final : public ControlClient {
                               newInvocationId(),
                               {},
                               id_};
-    STRATUS_TRY(signInvocation(invocation, key_, claims::unixNow()));
+    STRATUS_TRY(signInvocation(invocation, cluster_key_ ? *cluster_key_ : key_, claims::unixNow()));
     const std::string subject = subjects_.actor(actor_key);
     const std::string what = "calling '" + operation + "' on actor " + actor_key;
     auto reply = nats_->request(subject, encodeInvocation(invocation), timeout_);
@@ -420,6 +423,7 @@ class NatsControlClient final : public ControlClient {
   const std::chrono::milliseconds timeout_;
   const std::string server_;
   const claims::KeyPair key_;
+  const std::optional<claims::KeyPair> cluster_key_;
   const std::string id_;
   Mutex bucket_mu_;
   bool bucket_checked_ STRATUS_GUARDED_BY(bucket_mu_) = false;
@@ -430,7 +434,8 @@ class NatsControlClient final : public ControlClient {
 }  // namespace
 
 Expected<std::unique_ptr<ControlClient>> ControlClient::connect(NatsEndpoint endpoint, std::string ns,
-                                                                std::chrono::milliseconds timeout) {
+                                                                std::chrono::milliseconds timeout,
+                                                                std::string cluster_seed) {
   if (ns.empty() || ns.find_first_of(" \t\r\n*>") != std::string::npos) {
     return fail(ErrorCode::kInvalidArgument,
                 "invalid lattice namespace '" + ns + "': it must be non-empty, without spaces, '*' or '>'");
@@ -442,10 +447,18 @@ Expected<std::unique_ptr<ControlClient>> ControlClient::connect(NatsEndpoint end
   if (sodium_init() < 0) return fail(ErrorCode::kInternal, "cannot initialise libsodium");
   auto key = claims::KeyPair::generate(claims::KeyType::kServer);
   if (!key) return fail(key.takeError().prefixed("cannot make the control client's key: "));
+  std::optional<claims::KeyPair> cluster_key;
+  if (!cluster_seed.empty()) {
+    auto parsed = claims::KeyPair::fromSeed(cluster_seed);
+    if (!parsed || parsed->type() != claims::KeyType::kCluster) {
+      return fail(ErrorCode::kInvalidArgument, "the cluster seed is not a cluster seed ('SC…')");
+    }
+    cluster_key = std::move(*parsed);
+  }
   auto nats = NatsClient::connect(endpoint, "control", "stratus ctl");
   if (!nats) return fail(nats.takeError());
-  return std::unique_ptr<ControlClient>(
-      new NatsControlClient(std::move(*nats), std::move(ns), timeout, endpoint.url(), std::move(*key)));
+  return std::unique_ptr<ControlClient>(new NatsControlClient(std::move(*nats), std::move(ns), timeout,
+                                                              endpoint.url(), std::move(*key), std::move(cluster_key)));
 }
 
 }  // namespace stratus::lattice

@@ -107,12 +107,14 @@ Expected<Bytes> RpcServer::run(const WireInvocation& invocation) const {
   if (auto valid = validateInvocation(invocation, claims::unixNow(), policy_); !valid) {
     return fail(valid.takeError().prefixed("invocation " + invocation.id + " refused: "));
   }
-  STRATUS_TRY(authorize(invocation));
+  std::optional<claims::ActorClaims> caller;
+  const bool from_actor =
+      invocation.origin.kind == host::EntityKind::kActor && invocation.origin.public_key != host::kSystemOrigin;
+  if (from_actor) caller = host_.knownActorClaims(invocation.origin.public_key);
+  STRATUS_TRY(authorize(invocation, from_actor, caller));
   const auto entity = [](const WireEntity& e) {
     return host::Entity{e.kind, e.public_key, e.contract_id, e.link_name};
   };
-  std::optional<claims::ActorClaims> caller;
-  if (invocation.origin.kind == host::EntityKind::kActor) caller = host_.knownActorClaims(invocation.origin.public_key);
   const host::Invocation local{parseInvocationId(invocation.id),
                                invocation.host_id,
                                entity(invocation.origin),
@@ -125,10 +127,10 @@ Expected<Bytes> RpcServer::run(const WireInvocation& invocation) const {
 
 // What wasmCloud 0.18's receiving host checks beyond antiforgery: a calling actor's claims must be known in the
 // lattice, and hold the contract of a provider it calls.
-Expected<void> RpcServer::authorize(const WireInvocation& invocation) const {
+Expected<void> RpcServer::authorize(const WireInvocation& invocation, bool from_actor,
+                                    const std::optional<claims::ActorClaims>& claims) const {
   const WireEntity& origin = invocation.origin;
-  if (origin.kind != host::EntityKind::kActor || origin.public_key == host::kSystemOrigin) return ok();
-  auto claims = host_.knownActorClaims(origin.public_key);
+  if (!from_actor) return ok();
   if (!claims) {
     return fail(ErrorCode::kPermissionDenied, "invocation " + invocation.id + " refused: the claims of the caller, " +
                                                   describeEntity(origin) + ", are not known in the lattice");

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lattice/antiforgery.h"
@@ -40,8 +41,10 @@ class RpcServer {
  private:
   Expected<void> serve(const std::string& subject) STRATUS_EXCLUDES(mu_);
   void handle(const NatsMessage& message) const;
-  Expected<Bytes> run(const struct WireInvocation& invocation) const;
-  Expected<void> authorize(const struct WireInvocation& invocation) const;
+  Expected<Bytes> run(const WireInvocation& invocation) const;
+  // The caller's claims: known (from_actor) or not needed (the host, a provider).
+  Expected<void> authorize(const WireInvocation& invocation, bool from_actor,
+                           const std::optional<claims::ActorClaims>& claims) const;
 
   NatsClient& rpc_;
   WorkQueue& work_;

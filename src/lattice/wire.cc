@@ -50,7 +50,7 @@ Expected<std::string> text(const Value& v, const std::string& what) {
 
 // serde's Vec<u8> is an array of integers; bin is accepted as well.
 Expected<Bytes> byteArray(const Value& v, const std::string& what) {
-  if (v.type() == Type::kBin) return v.asBytes(what);
+  if (v.type() == Type::kBin || v.isByteArray()) return v.asBytes(what);
   if (v.type() != Type::kArray) {
     return malformed(what + ": expected an array of byte values or binary, found " + typeOf(v));
   }

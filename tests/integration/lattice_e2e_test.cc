@@ -56,10 +56,11 @@ TEST_F(LatticeExampleTest, AnHttpRequestToOneHostIsAnsweredByTheActorOnAnother) 
   auto kv = b->host().startProviderFromArchive(kProviders + "/keyvalue.par.gz");
   ASSERT_TRUE(http && kv);
   const uint16_t port = stratus::testing::freeLoopbackPort();
-  ASSERT_TRUE(b->host().setLink(
+  // The httpserver link is set on A, where its provider does not run: B's provider is bound through the lattice.
+  ASSERT_TRUE(a->host().setLink(
       {actor_, *http, "wasmcloud:httpserver", "default", {{"BIND", "127.0.0.1:" + std::to_string(port)}}}));
   ASSERT_TRUE(b->host().setLink({actor_, *kv, "wasmcloud:keyvalue", "default", {}}));
-  // A runs no provider; it learns the links from the lattice before its actor needs the keyvalue one.
+  // A learns the keyvalue link from the lattice before its actor needs it.
   ASSERT_TRUE(stratus::testing::eventually([&] { return a->host().links().size() == 2; }));
 
   EXPECT_EQ(bodyOf(httpGet(port, "/hits")), R"({"counter":1})");
@@ -78,6 +79,10 @@ TEST_F(LatticeExampleTest, AnHttpRequestToOneHostIsAnsweredByTheActorOnAnother) 
   ASSERT_TRUE(again->host().startActor(counter_));
   ASSERT_EQ(again->host().links().size(), 2u);  // from the bucket, when the join returns
   EXPECT_EQ(bodyOf(httpGet(port, "/hits")), R"({"counter":3})");
+
+  // The link removed on the new A: B's provider gets RemoveActor and closes the actor's listener.
+  ASSERT_TRUE(again->host().removeLink(actor_, "wasmcloud:httpserver", "default"));
+  EXPECT_TRUE(stratus::testing::eventually([&] { return httpGet(port, "/hits").empty(); }));
 }
 
 }  // namespace

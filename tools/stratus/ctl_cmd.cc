@@ -23,6 +23,7 @@ struct CtlArgs {
   std::string ctl_host = "127.0.0.1";
   uint16_t ctl_port = 4222;
   std::string creds_file, jwt, seed;
+  std::string cluster_seed;
   int timeout_ms = 2000;
   std::string ns = "default";
   bool verbose = false;
@@ -39,7 +40,8 @@ std::unique_ptr<lattice::ControlClient> connect(const CtlArgs& args) {
   spdlog::set_level(args.verbose ? spdlog::level::info : spdlog::level::warn);
   lattice::NatsEndpoint endpoint{args.ctl_host, args.ctl_port, args.creds_file, valueOrFile(args.jwt),
                                  valueOrFile(args.seed)};
-  auto client = lattice::ControlClient::connect(endpoint, args.ns, std::chrono::milliseconds(args.timeout_ms));
+  auto client = lattice::ControlClient::connect(endpoint, args.ns, std::chrono::milliseconds(args.timeout_ms),
+                                                valueOrFile(args.cluster_seed));
   if (!client) failCommand(client.error().message);
   return std::move(*client);
 }
@@ -336,6 +338,10 @@ void addCommonOptions(CLI::App* cmd, CtlArgs& args) {
                   "How long each query, auction, command or call waits for answers, in milliseconds")
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
+  cmd->add_option("--cluster-seed", args.cluster_seed,
+                  "Cluster seed ('SC…', or a file holding it) to sign `call` with, for hosts that accept only "
+                  "their cluster issuers")
+      ->envname("WASH_CLUSTER_SEED");
   cmd->add_option("--nsprefix", args.ns, "Lattice namespace")->envname("WASH_NSPREFIX")->capture_default_str();
   cmd->add_flag("-v,--verbose", args.verbose, "Log connection activity to stderr");
 }

@@ -68,7 +68,11 @@ class Value {
   /// manifests and link values often carry them).
   Expected<std::map<std::string, std::string>> asStringMap(std::string_view what) const;
 
-  const std::vector<Value>& items() const { return array_; }                       ///< array items
+  /// Array items. (An array of byte values is kept packed, one byte per item, until this is first called.)
+  const std::vector<Value>& items() const;
+  /// Whether this is an array whose every item is an integer 0..255 written as a positive fixint or uint8 (how
+  /// serde writes a Vec<u8>): asBytes() then costs one byte per item, not one Value.
+  bool isByteArray() const { return packed_bytes_; }
   const std::vector<std::pair<Value, Value>>& entries() const { return map_; }     ///< map entries
   /// The value of the map entry whose key is the string `key`, or nullptr (also when this is not a map).
   const Value* find(std::string_view key) const;
@@ -83,8 +87,9 @@ class Value {
   int64_t i_ = 0;
   uint64_t u_ = 0;
   double f_ = 0;
-  std::string s_;  // str and bin (raw bytes)
-  std::vector<Value> array_;
+  std::string s_;  // str and bin (raw bytes); the items of a packed byte array
+  bool packed_bytes_ = false;
+  mutable std::vector<Value> array_;  // filled from s_ on first use when packed_bytes_
   std::vector<std::pair<Value, Value>> map_;
 };
 

@@ -64,18 +64,21 @@ class ControlClient {
  public:
   /// Connects to the NATS server of the lattice's control interface. `ns` is the lattice namespace ("default" as
   /// wasmCloud); `timeout` bounds every query, command and call. The client signs the invocations of call() with a
-  /// server key ('N…') of its own, made here, as wasmCloud's control client does. Errors: kInvalidArgument for an
-  /// empty namespace, a non-positive timeout or unusable credentials; kUnavailable naming the server when nothing
-  /// answers there; kPermissionDenied when it refuses the credentials.
+  /// server key ('N…') of its own, made here, as wasmCloud's control client does — or, for a lattice whose hosts
+  /// accept only cluster issuers (LatticeOptions::cluster_issuers), with `cluster_seed` ('SC…'). Errors:
+  /// kInvalidArgument for an empty namespace, a non-positive timeout, unusable credentials or a seed that is not a
+  /// cluster seed; kUnavailable naming the server when nothing answers there; kPermissionDenied when it refuses the
+  /// credentials.
   static Expected<std::unique_ptr<ControlClient>> connect(NatsEndpoint endpoint, std::string ns = "default",
-                                                          std::chrono::milliseconds timeout = std::chrono::seconds(2));
+                                                          std::chrono::milliseconds timeout = std::chrono::seconds(2),
+                                                          std::string cluster_seed = {});
   virtual ~ControlClient() = default;
 
   /// The lattice namespace, the timeout, and "nats://host:port" (for messages).
   virtual const std::string& ns() const = 0;
   virtual std::chrono::milliseconds timeout() const = 0;
   virtual const std::string& server() const = 0;
-  /// The public key the client signs its invocations with (the `host_id` of call()'s invocations).
+  /// The client's own server key: the `host_id` of call()'s invocations (and their signer, without a cluster seed).
   virtual const std::string& id() const = 0;
 
   // ---- queries ------------------------------------------------------------------------------------------------

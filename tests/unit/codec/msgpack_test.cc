@@ -62,6 +62,29 @@ TEST(MsgpackTest, BytesAcceptSerdesArrayOfIntegers) {
   EXPECT_FALSE(bad->asBytes("body"));
 }
 
+TEST(MsgpackTest, AnArrayOfByteValuesIsKeptPackedYetReadsAsItems) {
+  // Positive fixints and uint8s: a byte per item, however long the array.
+  auto packed = decode(hex("94007fccffcc80"));
+  ASSERT_TRUE(packed);
+  EXPECT_EQ(packed->type(), Value::Type::kArray);
+  EXPECT_TRUE(packed->isByteArray());
+  EXPECT_EQ(*packed->asBytes("msg"), (Bytes{0x00, 0x7f, 0xff, 0x80}));
+  ASSERT_EQ(packed->items().size(), 4u);
+  EXPECT_EQ(*packed->items()[2].asUInt("item"), 255u);
+  EXPECT_FALSE(packed->asString("msg"));  // still an array, not a string
+
+  // Anything else in it (a negative fixint, a uint16, a string) and it is an ordinary array.
+  for (const char* mixed : {"9301ff02", "9201cd0100", "9201a161"}) {
+    auto v = decode(hex(mixed));
+    ASSERT_TRUE(v) << mixed;
+    EXPECT_FALSE(v->isByteArray()) << mixed;
+    EXPECT_EQ(v->items().size(), std::string_view(mixed).substr(0, 2) == "93" ? 3u : 2u) << mixed;
+  }
+  // Truncated inside the bytes: an error, as before.
+  EXPECT_FALSE(decode(hex("930102")));
+  EXPECT_FALSE(decode(hex("9201cc")));
+}
+
 TEST(MsgpackTest, RejectsTruncatedTrailingDeepAndLyingInput) {
   auto truncated = decode(hex("a5616263"));
   ASSERT_FALSE(truncated);

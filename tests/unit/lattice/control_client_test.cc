@@ -13,9 +13,9 @@
 #include "stratus/lattice/control_client.h"
 #include "stratus/lattice/lattice.h"
 #include "support/actors.h"
-#include "support/payloads.h"
 #include "support/eventually.h"
 #include "support/nats_server.h"
+#include "support/payloads.h"
 #include "support/server_process.h"
 
 namespace stratus::lattice {
@@ -316,6 +316,40 @@ TEST_F(ControlClientTest, ProviderCommandsAndUpdatesCarryTheHostsRefusal) {
   EXPECT_EQ(updated.error().code, ErrorCode::kHostError);
   EXPECT_TRUE(contains(updated.error().message, "host " + aId() + " refused to update actor " + actor_key_))
       << updated.error().message;
+}
+
+TEST_F(ControlClientTest, CallsToHostsWithClusterIssuersNeedTheClusterSeed) {
+  auto cluster = claims::KeyPair::generate(claims::KeyType::kCluster);
+  ASSERT_TRUE(cluster);
+  LatticeOptions o;
+  o.rpc.port = o.control.port = nats_->port();
+  o.ns = "ctlcluster";
+  o.cluster_issuers = {cluster->publicKey()};
+  o.cluster_seed = *cluster->seed();
+  host::HostBuilder builder;
+  builder.withProviderHealthInterval(0ms);
+  auto strict = LatticeHost::start(std::move(builder), o);
+  ASSERT_TRUE(strict) << strict.error().toString();
+  std::string key;
+  ASSERT_TRUE((*strict)->host().startActor(signActor(loadActor("test_actor"), {}, &key)));
+
+  NatsEndpoint endpoint;
+  endpoint.port = nats_->port();
+  auto plain = ControlClient::connect(endpoint, "ctlcluster", kTimeout);
+  ASSERT_TRUE(plain);
+  auto refused = (*plain)->call(key, "Echo", bytesOf("x"));
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(contains(refused.error().message, "cluster issuers")) << refused.error().message;
+
+  auto signed_by_cluster = ControlClient::connect(endpoint, "ctlcluster", kTimeout, *cluster->seed());
+  ASSERT_TRUE(signed_by_cluster) << signed_by_cluster.error().toString();
+  auto echo = (*signed_by_cluster)->call(key, "Echo", bytesOf("cluster"));
+  ASSERT_TRUE(echo) << echo.error().toString();
+  EXPECT_EQ(textOf(*echo), "cluster");
+
+  auto wrong_seed = ControlClient::connect(endpoint, "ctlcluster", kTimeout, *cluster->seed() + "x");
+  ASSERT_FALSE(wrong_seed);
+  EXPECT_EQ(wrong_seed.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(ControlClientConnectTest, APortWhereNothingListensFailsClearly) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -10,9 +11,9 @@
 #include "stratus/claims/nkeys.h"
 #include "stratus/lattice/lattice.h"
 #include "support/actors.h"
-#include "support/payloads.h"
 #include "support/eventually.h"
 #include "support/nats_server.h"
+#include "support/payloads.h"
 
 namespace stratus::lattice {
 namespace {
@@ -173,6 +174,37 @@ TEST_F(LatticeTest, AHungTargetHostGivesATimeoutWithinTheRpcTimeout) {
   ASSERT_TRUE(echo) << echo.error().toString();
 }
 
+TEST_F(LatticeTest, AHostLeavingUnderLoadStopsCleanly) {
+  auto a = join(), b = join();
+  ASSERT_TRUE(a && b);
+  std::string key;
+  ASSERT_TRUE(a->host().startActor(signActor(actor_, {}, &key)));
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0}, failed{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&] {
+      while (!stop) {
+        auto reply = b->host().callActor(key, "Echo", bytesOf("load"));
+        ++(reply ? served : failed);
+        if (reply) {
+          EXPECT_EQ(textOf(*reply), "load");
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return served > 50; }));
+  // A goes while B's callers keep calling: what A took finishes, then it stops taking calls.
+  a.reset();
+  const int failed_before = failed;
+  ASSERT_TRUE(eventually([&] { return failed > failed_before + 20; }));
+  stop = true;
+  for (auto& c : callers) c.join();
+  auto after = b->host().callActor(key, "Echo", {});
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code, ErrorCode::kNotFound) << after.error().toString();
+}
+
 TEST_F(LatticeTest, LinksAndClaimsReachEveryHost) {
   auto a = join(), b = join();
   ASSERT_TRUE(a && b);
@@ -230,8 +262,10 @@ TEST_F(LatticeTest, HostsReconnectAfterTheServerRestarts) {
   auto a = join(), b = join();
   ASSERT_TRUE(a && b);
   std::string key;
-  ASSERT_TRUE(a->host().startActor(signActor(actor_, {}, &key)));
+  ASSERT_TRUE(a->host().startActor(signActor(actor_, {.caps = {"stratus:test"}}, &key)));
   ASSERT_TRUE(b->host().callActor(key, "Echo", bytesOf("before")));
+  const std::string provider = claims::KeyPair::generate(claims::KeyType::kService)->publicKey();
+  ASSERT_TRUE(a->host().setLink({key, provider, "stratus:test", "default", {}}));
 
   nats_->process().stop();
   // Local calls go on while the server is away; remote ones fail with an error, not a hang.
@@ -241,6 +275,10 @@ TEST_F(LatticeTest, HostsReconnectAfterTheServerRestarts) {
 
   ASSERT_TRUE(nats_->process().restart());
   EXPECT_TRUE(eventually([&] { return bool(b->host().callActor(key, "Echo", bytesOf("after"))); }));
+  // Nothing lost: the server kept the bucket on disk, so a host joining now learns the link.
+  auto late = join();
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->host().links().size(), 1u);
 }
 
 }  // namespace
