@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -17,19 +18,33 @@
 
 namespace stratus::testing {
 
-uint16_t freeLoopbackPort() {
+namespace {
+
+bool bindable(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// A random port below the kernel's ephemeral range (32768 and up), not the kernel's pick: two test processes asking
+// at the same moment would often be handed the same just-released ephemeral port, and one would then start its
+// server on a port the other's server already holds.
+uint16_t freeLoopbackPort() {
+  thread_local std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  std::uniform_int_distribution<int> pick(10000, 32000);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto port = static_cast<uint16_t>(pick(random));
+    if (bindable(port) && !acceptsConnections(port)) return port;
+  }
+  return 0;
 }
 
 bool acceptsConnections(uint16_t port) {
@@ -109,7 +124,15 @@ Expected<void> ServerProcess::launch(std::chrono::milliseconds timeout) {
       return fail(ErrorCode::kUnavailable, argv_[0] + " exited before listening on port " + std::to_string(port_) +
                                                ": " + logTail(log_path_));
     }
-    if (acceptsConnections(port_)) return ok();
+    if (acceptsConnections(port_)) {
+      // Someone listens: make sure it is this server, not another that holds the port while ours fails to bind.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (::waitpid(pid_, &status, WNOHANG) != pid_) return ok();
+      pid_ = -1;
+      return fail(ErrorCode::kUnavailable, argv_[0] + " exited after port " + std::to_string(port_) +
+                                               " began to accept connections (taken by another process?): " +
+                                               logTail(log_path_));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   stop();

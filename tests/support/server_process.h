@@ -12,7 +12,8 @@
 
 namespace stratus::testing {
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it back, close).
+/// A TCP port on 127.0.0.1 that was free a moment ago: a random one in 10000..32000 that binds and that nothing
+/// listens on (below the ephemeral range, so concurrent test processes rarely pick the same one).
 uint16_t freeLoopbackPort();
 
 /// Whether something accepts TCP connections on 127.0.0.1:port.
