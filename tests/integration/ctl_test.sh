@@ -3,10 +3,10 @@
 # lattice flags, then the ctl verbs against that host: get hosts / inventory / links / claims (text and json), start
 # actor by auction with a constraint, call (text payload and file), link put / del, stop actor, and the errors of a
 # missing file, an empty namespace and a server that is not there.
-# Usage: ctl_test.sh <stratus binary> <actor dir>   (exit 77 = skipped: no nats-server)
+# Usage: ctl_test.sh <stratus binary> <actor dir>. Fails when nats-server is not installed.
 set -uo pipefail
 stratus=$1 actors=$2
-command -v nats-server >/dev/null || { echo "ctl_test: nats-server not installed (scripts/install-deps.sh --test)"; exit 77; }
+command -v nats-server >/dev/null || { echo "ctl_test: nats-server not installed (scripts/install-deps.sh --test)"; exit 1; }
 work=$(mktemp -d)
 up_pid="" nats_pid=""
 cleanup() {
