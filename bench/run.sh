@@ -192,5 +192,19 @@ if [ "${STRATUS_BENCH_LATTICE:-1}" != 0 ]; then
 else
   echo "== lattice: skipped (STRATUS_BENCH_LATTICE=0)"
 fi
+
+# OCI: starting an actor from a local registry (docker-registry), cold and cached, beside starting it from its file
+# (stratus_oci_bench; writes oci.json). STRATUS_BENCH_OCI=0 skips it; STRATUS_BENCH_OCI_ROUNDS (default 30).
+oci_status=0
+rm -f "$results/oci.json" "$results/oci.txt"
+if [ "${STRATUS_BENCH_OCI:-1}" != 0 ]; then
+  echo "== OCI: start from a registry, cold and cached, vs from a file"
+  ninja -C "$build" -j "$jobs" stratus_oci_bench
+  XDG_CACHE_HOME="$(mktemp -d)" "$build/bench/stratus_oci_bench" --rounds "${STRATUS_BENCH_OCI_ROUNDS:-30}" \
+    --json "$results/oci.json" 2>"$results/oci.log" | tee "$results/oci.txt" || oci_status=$?
+  tee -a "$results/summary.txt" <"$results/oci.txt" >/dev/null
+else
+  echo "== OCI: skipped (STRATUS_BENCH_OCI=0)"
+fi
 [ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ] && [ "${kv_status:-0}" -eq 0 ] && [ "$nats_status" -eq 0 ] &&
-  [ "$lattice_status" -eq 0 ]
+  [ "$lattice_status" -eq 0 ] && [ "$oci_status" -eq 0 ]

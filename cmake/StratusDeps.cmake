@@ -4,6 +4,7 @@ find_package(Threads REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # libnats (the lattice and the NATS provider); pkg-config because libnats' own CMake config is broken on Debian.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET GLOBAL libnats)
+find_package(CURL REQUIRED) # target CURL::libcurl (OCI registries, HTTP client and S3 providers)
 find_package(LibArchive REQUIRED) # target LibArchive::LibArchive (provider archives)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(fmt REQUIRED)

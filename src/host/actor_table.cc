@@ -11,9 +11,11 @@ Error actorAlreadyRunning(const std::string& display_name) {
   return {ErrorCode::kAlreadyExists, display_name + " is already running on this host"};
 }
 
-Actor::Actor(claims::ActorClaims claims, std::shared_ptr<const engine::Module> module, engine::Backend backend)
+Actor::Actor(claims::ActorClaims claims, std::shared_ptr<const engine::Module> module, engine::Backend backend,
+             std::string image_ref)
     : claims_(std::move(claims)),
       display_name_(actorDisplayName(claims_)),
+      image_ref_(std::move(image_ref)),
       module_(std::move(module)),
       backend_(backend) {}
 
@@ -54,6 +56,29 @@ Expected<void> ActorTable::insert(std::shared_ptr<Actor> actor) {
   if (!alias_owner.empty()) {
     spdlog::warn("call alias '{}' of {} is already claimed by {}; the first claim wins", *alias, actor->displayName(),
                  alias_owner);
+  }
+  return ok();
+}
+
+Expected<void> ActorTable::replace(const std::shared_ptr<Actor>& running, std::shared_ptr<Actor> updated) {
+  std::string alias_owner;
+  const auto& alias = updated->claims().metadata.call_alias;
+  {
+    WriterLock lock(mu_);
+    auto it = actors_.find(running->publicKey());
+    if (it == actors_.end() || it->second != running) {
+      return fail(ErrorCode::kNotFound, running->displayName() + " stopped or was updated meanwhile");
+    }
+    std::erase_if(aliases_, [&](const auto& kv) { return kv.second == running->publicKey(); });
+    if (alias && !alias->empty()) {
+      auto [owner, inserted] = aliases_.emplace(*alias, updated->publicKey());
+      if (!inserted) alias_owner = owner->second;
+    }
+    it->second = std::move(updated);
+  }
+  if (!alias_owner.empty()) {
+    spdlog::warn("call alias '{}' of {} is already claimed by {}; the first claim wins", *alias,
+                 running->displayName(), alias_owner);
   }
   return ok();
 }

@@ -25,12 +25,15 @@ Error actorAlreadyRunning(const std::string& display_name);
 /// Shared: calls in flight keep it alive after it stops. Thread-safe.
 class Actor {
  public:
-  Actor(claims::ActorClaims claims, std::shared_ptr<const engine::Module> module, engine::Backend backend);
+  Actor(claims::ActorClaims claims, std::shared_ptr<const engine::Module> module, engine::Backend backend,
+        std::string image_ref = {});
 
   const std::string& publicKey() const { return claims_.subject; }
   const claims::ActorClaims& claims() const { return claims_; }
   /// "name (Mxxx)", for logs and errors.
   const std::string& displayName() const { return display_name_; }
+  /// The file or OCI reference it was started from, or "".
+  const std::string& imageRef() const { return image_ref_; }
 
   /// The instances; set once by the host right after construction, before the actor is shared.
   InstancePool& pool() const { return *pool_; }
@@ -46,6 +49,7 @@ class Actor {
  private:
   const claims::ActorClaims claims_;
   const std::string display_name_;
+  const std::string image_ref_;
   std::unique_ptr<InstancePool> pool_;
   mutable Mutex code_mu_;  // leaf lock
   std::shared_ptr<const engine::Module> module_ STRATUS_GUARDED_BY(code_mu_);
@@ -59,6 +63,10 @@ class ActorTable {
   /// Adds a started actor. kAlreadyExists when an actor with its key runs already. Its call alias, if any, is
   /// taken unless another running actor holds it (the first claim wins; logged).
   Expected<void> insert(std::shared_ptr<Actor> actor) STRATUS_EXCLUDES(mu_);
+  /// Puts `updated` (same public key) in the place of `running`, atomically: calls that resolved `running` finish
+  /// on it, later ones get `updated`. The call alias follows the new claims (taken if free). kNotFound when
+  /// `running` is no longer the running actor (it stopped, or another update won).
+  Expected<void> replace(const std::shared_ptr<Actor>& running, std::shared_ptr<Actor> updated) STRATUS_EXCLUDES(mu_);
   /// Removes the actor and the call alias it holds; nullptr when it is not running.
   std::shared_ptr<Actor> remove(std::string_view public_key) STRATUS_EXCLUDES(mu_);
   /// The actor with this public key, or nullptr.

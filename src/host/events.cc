@@ -13,6 +13,8 @@ std::string_view hostEventName(HostEvent::Kind kind) {
     case HostEvent::Kind::kLinkSet: return "LinkSet";
     case HostEvent::Kind::kLinkRemoved: return "LinkRemoved";
     case HostEvent::Kind::kBindFailed: return "BindFailed";
+    case HostEvent::Kind::kActorUpdateBegan: return "ActorUpdateBegan";
+    case HostEvent::Kind::kActorUpdateCompleted: return "ActorUpdateCompleted";
   }
   return "Unknown";
 }

@@ -96,6 +96,19 @@ HostBuilder& HostBuilder::withProviderStopTimeout(std::chrono::milliseconds time
   config_->settings.stop_timeout = timeout;
   return *this;
 }
+
+HostBuilder& HostBuilder::withLiveUpdates(bool enabled, bool strict) {
+  config_->settings.live_updates = enabled;
+  config_->settings.strict_update_check = strict;
+  return *this;
+}
+
+HostBuilder& HostBuilder::withRegistry(oci::ClientOptions client, oci::CacheOptions cache) {
+  config_->settings.registry_client = std::move(client);
+  config_->settings.registry_cache = std::move(cache);
+  return *this;
+}
+
 HostBuilder& HostBuilder::withProviderCacheDir(std::string dir) {
   config_->settings.cache_dir = std::move(dir);
   return *this;

@@ -192,20 +192,11 @@ class Parser {
   std::string source_;
 };
 
-std::string resolvePath(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
-}
-
-// An OCI reference looks like registry/name:tag; a file path in a manifest is recognisable by existing, or by a
-// .wasm / .par / .par.gz ending.
-bool looksLikeOciRef(const std::string& ref, const std::string& resolved) {
-  std::error_code ec;
-  if (fs::exists(resolved, ec)) return false;
-  for (std::string_view ext : {".wasm", ".par", ".par.gz", ".so"}) {
-    if (ref.size() >= ext.size() && ref.compare(ref.size() - ext.size(), ext.size(), ext) == 0) return false;
-  }
-  return ref.find(':') != std::string::npos || ref.find('/') != std::string::npos;
+// A relative path is relative to the manifest's folder; what names no file there is an OCI reference.
+std::string resolveRef(const std::string& base_dir, const std::string& ref) {
+  if (ref.empty() || fs::path(ref).is_absolute() || base_dir.empty()) return ref;
+  const std::string path = (fs::path(base_dir) / ref).lexically_normal().string();
+  return oci::isFilePath(path) ? path : ref;
 }
 
 Unexpected entryError(const Manifest& m, const std::string& entry, Error e) {
@@ -246,24 +237,13 @@ Expected<void> applyManifest(Host& host, const Manifest& m) {
   for (size_t i = 0; i < m.actors.size(); ++i) {
     const ManifestActor& actor = m.actors[i];
     const std::string entry = "actors[" + std::to_string(i) + "] (" + actor.image_ref + ")";
-    const std::string path = resolvePath(m.base_dir, actor.image_ref);
-    if (looksLikeOciRef(actor.image_ref, path)) {
-      return entryError(m, entry, {ErrorCode::kInvalidArgument,
-                                   "OCI registry references are not supported by this host yet; use a file path"});
-    }
-    auto pk = host.startActorFromFile(path, {.engine = actor.engine});
+    auto pk = startActorFromRef(host, resolveRef(m.base_dir, actor.image_ref), {.engine = actor.engine});
     if (!pk) return entryError(m, entry, pk.takeError());
   }
   for (size_t i = 0; i < m.capabilities.size(); ++i) {
     const auto& cap = m.capabilities[i];
     const std::string entry = "capabilities[" + std::to_string(i) + "] (" + cap.image_ref + ")";
-    const std::string path = resolvePath(m.base_dir, cap.image_ref);
-    if (looksLikeOciRef(cap.image_ref, path)) {
-      return entryError(m, entry, {ErrorCode::kInvalidArgument,
-                                   "OCI registry references are not supported by this host yet; use the path of a "
-                                   ".par.gz file"});
-    }
-    auto pk = host.startProviderFromArchive(path, cap.link_name);
+    auto pk = startProviderFromRef(host, resolveRef(m.base_dir, cap.image_ref), cap.link_name);
     if (!pk) return entryError(m, entry, pk.takeError());
   }
   for (size_t i = 0; i < m.links.size(); ++i) {

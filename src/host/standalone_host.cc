@@ -27,6 +27,10 @@ StandaloneHost::StandaloneHost(std::unique_ptr<EngineSelection> engines, HostSet
       cache_dir_(settings.cache_dir.empty() ? defaultProviderCacheDir() : settings.cache_dir),
       stop_timeout_(settings.stop_timeout),
       authorizer_(std::move(settings.authorizer)),
+      registry_(std::make_shared<oci::RegistryClient>(std::move(settings.registry_client)),
+                std::move(settings.registry_cache)),
+      live_updates_(settings.live_updates),
+      strict_update_check_(settings.strict_update_check),
       events_(std::move(settings.listeners)),
       health_(providers_, events_, settings.health_interval, settings.health_timeout),
       local_bus_(actors_, providers_, health_, options_.acquire_timeout),
@@ -68,28 +72,60 @@ StandaloneHost::~StandaloneHost() {
 Expected<std::string> StandaloneHost::startActorFromFile(const std::string& path, const ActorStartOptions& options) {
   auto bytes = readFileBytes(path);
   if (!bytes) return fail(ErrorCode::kIo, "actor: " + bytes.error().message);
-  auto pk = startActor(*bytes, options);
+  auto pk = startActorFrom(*bytes, options, path);
   if (!pk) return fail(pk.takeError().prefixed(path + ": "));
   return pk;
 }
 
+Expected<oci::FetchedArtifact> StandaloneHost::fetchArtifact(const std::string& reference, oci::ArtifactKind kind) {
+  auto fetched = registry_.fetch(reference);
+  if (!fetched) return fail(fetched.takeError());
+  if (fetched->kind != kind) {
+    return fail(ErrorCode::kInvalidArgument,
+                reference + (kind == oci::ArtifactKind::kActor ? " is a provider archive, not an actor"
+                                                               : " is an actor, not a provider archive"));
+  }
+  spdlog::info("{}: {} ({})", reference, fetched->manifest_digest,
+               fetched->source == oci::FetchSource::kRegistry ? "pulled" : "cached");
+  return fetched;
+}
+
+Expected<std::string> StandaloneHost::startActorFromRegistry(const std::string& reference,
+                                                             const ActorStartOptions& options) {
+  auto fetched = fetchArtifact(reference, oci::ArtifactKind::kActor);
+  if (!fetched) return fail(fetched.takeError());
+  auto bytes = readFileBytes(fetched->path);
+  if (!bytes) return fail(bytes.takeError().prefixed(reference + ": "));
+  auto pk = startActorFrom(*bytes, options, reference);
+  if (!pk) return fail(pk.takeError().prefixed(reference + ": "));
+  return pk;
+}
+
 Expected<std::string> StandaloneHost::startActor(std::span<const uint8_t> wasm, const ActorStartOptions& options) {
-  const EngineMode mode = options.engine.value_or(engines_->defaultMode());
+  return startActorFrom(wasm, options, {});
+}
+
+Expected<claims::ActorClaims> StandaloneHost::verifyForLoad(std::span<const uint8_t> wasm) {
   auto verified = claims::verifyActor(wasm, clock_());
   if (!verified) {
     Error e = verified.takeError().prefixed("actor rejected: ");
     e.code = ErrorCode::kInvalidClaims;
     return fail(std::move(e));
   }
-  const std::string display = actorDisplayName(*verified);
   if (authorizer_ && !authorizer_->canLoad(*verified)) {
-    return fail(ErrorCode::kPermissionDenied, "the authorizer refused to load " + display);
+    return fail(ErrorCode::kPermissionDenied, "the authorizer refused to load " + actorDisplayName(*verified));
   }
-  if (actors_.find(verified->subject)) return fail(actorAlreadyRunning(display));  // before compiling it
+  return verified;
+}
 
+Expected<StandaloneHost::PreparedActor> StandaloneHost::prepareActor(std::span<const uint8_t> wasm,
+                                                                     claims::ActorClaims claims, EngineMode mode,
+                                                                     std::string image_ref) {
+  const std::string display = actorDisplayName(claims);
   auto start = engines_->compile(wasm, display, mode);
   if (!start) return fail(start.takeError());
-  auto actor = std::make_shared<Actor>(std::move(*verified), std::move(start->module), start->backend);
+  auto actor =
+      std::make_shared<Actor>(std::move(claims), std::move(start->module), start->backend, std::move(image_ref));
   Actor* raw = actor.get();
   actor->setPool(std::make_unique<InstancePool>(
       [this, raw]() {
@@ -104,20 +140,105 @@ Expected<std::string> StandaloneHost::startActor(std::span<const uint8_t> wasm, 
       },
       options_.max_instances));
   STRATUS_TRY(actor->pool().prefill(options_.min_instances));
+  return PreparedActor{std::move(actor), start->tier_up};
+}
+
+void StandaloneHost::startTierUp(const std::shared_ptr<Actor>& actor, std::span<const uint8_t> wasm) {
+  std::weak_ptr<Actor> weak = actor;
+  engines_->compileInBackground(Bytes(wasm.begin(), wasm.end()), actor->displayName(),
+                                [this, weak](Expected<std::shared_ptr<const engine::Module>> native, double seconds) {
+                                  tierUp(weak, std::move(native), seconds);
+                                });
+}
+
+Expected<std::string> StandaloneHost::startActorFrom(std::span<const uint8_t> wasm, const ActorStartOptions& options,
+                                                     std::string image_ref) {
+  auto verified = verifyForLoad(wasm);
+  if (!verified) return fail(verified.takeError());
+  if (actors_.find(verified->subject)) return fail(actorAlreadyRunning(actorDisplayName(*verified)));  // before compiling
+  auto prepared =
+      prepareActor(wasm, std::move(*verified), options.engine.value_or(engines_->defaultMode()), std::move(image_ref));
+  if (!prepared) return fail(prepared.takeError());
+  const std::shared_ptr<Actor>& actor = prepared->actor;
   STRATUS_TRY(actors_.insert(actor));
 
   spdlog::info("actor started: {} on {} ({} instance(s), up to {})", actor->displayName(),
                engine::backendName(actor->backend()), actor->pool().size(), actor->pool().max());
-  if (start->tier_up) {
-    std::weak_ptr<Actor> weak = actor;
-    engines_->compileInBackground(Bytes(wasm.begin(), wasm.end()), actor->displayName(),
-                                  [this, weak](Expected<std::shared_ptr<const engine::Module>> native, double seconds) {
-                                    tierUp(weak, std::move(native), seconds);
-                                  });
-  }
-  events_.emit({HostEvent::Kind::kActorStarted, actor->publicKey(), {}, {}, {}, {}});
+  if (prepared->tier_up) startTierUp(actor, wasm);
+  events_.emit({HostEvent::Kind::kActorStarted, actor->publicKey(), {}, {}, {}, {}, actor->imageRef()});
   binder_.actorChanged(actor->publicKey());
   return actor->publicKey();
+}
+
+// ---- live updates ----
+
+Expected<void> StandaloneHost::checkUpdate(const Actor& running, const claims::ActorClaims& update) const {
+  const claims::ActorClaims& current = running.claims();
+  if (update.subject != current.subject) {
+    return fail(ErrorCode::kInvalidArgument, "update of " + running.displayName() + " refused: the new module is " +
+                                                 update.subject + ", another actor");
+  }
+  const int32_t old_rev = current.metadata.rev.value_or(0), new_rev = update.metadata.rev.value_or(0);
+  if (new_rev <= old_rev) {
+    return fail(ErrorCode::kInvalidArgument, "update of " + running.displayName() + " refused: its revision " +
+                                                 std::to_string(new_rev) + " is not higher than the running revision " +
+                                                 std::to_string(old_rev));
+  }
+  auto sorted = [](std::vector<std::string> caps) {
+    std::sort(caps.begin(), caps.end());
+    caps.erase(std::unique(caps.begin(), caps.end()), caps.end());
+    return caps;
+  };
+  if (strict_update_check_ && sorted(current.metadata.caps) != sorted(update.metadata.caps)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "update of " + running.displayName() + " refused: its capabilities [" +
+                    join(sorted(update.metadata.caps), ", ") + "] differ from the running [" +
+                    join(sorted(current.metadata.caps), ", ") +
+                    "] (strict update check; --disable-strict-update-check relaxes it)");
+  }
+  return ok();
+}
+
+Expected<void> StandaloneHost::updateActor(std::string_view public_key, std::span<const uint8_t> wasm,
+                                           std::string image_ref) {
+  if (!live_updates_) {
+    return fail(ErrorCode::kPermissionDenied, "update of actor " + std::string(public_key) +
+                                                  " refused: live updates are not enabled on this host "
+                                                  "(--allow-live-updates)");
+  }
+  std::shared_ptr<Actor> running = actors_.find(public_key);
+  if (!running) return fail(ErrorCode::kNotFound, "actor " + std::string(public_key) + " is not running on this host");
+  auto verified = verifyForLoad(wasm);
+  if (!verified) return fail(verified.takeError());
+  STRATUS_TRY(checkUpdate(*running, *verified));
+
+  const int32_t old_rev = running->claims().metadata.rev.value_or(0), new_rev = verified->metadata.rev.value_or(0);
+  const bool caps_changed = running->claims().metadata.caps != verified->metadata.caps;
+  if (image_ref.empty()) image_ref = running->imageRef();
+  events_.emit({.kind = HostEvent::Kind::kActorUpdateBegan, .public_key = running->publicKey(),
+                .image_ref = image_ref, .old_revision = old_rev, .new_revision = new_rev});
+  auto prepared = prepareActor(wasm, std::move(*verified), engines_->defaultMode(), std::move(image_ref));
+  if (!prepared) return fail(prepared.takeError().prefixed("update of " + running->displayName() + ": "));
+  const std::shared_ptr<Actor>& updated = prepared->actor;
+  STRATUS_TRY(actors_.replace(running, updated));
+
+  spdlog::info("actor updated: {} from revision {} to {} on {}", updated->displayName(), old_rev, new_rev,
+               engine::backendName(updated->backend()));
+  if (prepared->tier_up) startTierUp(updated, wasm);
+  if (caps_changed) binder_.actorChanged(updated->publicKey());
+  events_.emit({.kind = HostEvent::Kind::kActorUpdateCompleted, .public_key = updated->publicKey(),
+                .image_ref = updated->imageRef(), .old_revision = old_rev, .new_revision = new_rev});
+  return ok();  // calls in flight keep `running` and its instances alive until they finish
+}
+
+Expected<void> StandaloneHost::updateActorFromRegistry(std::string_view public_key, const std::string& reference) {
+  auto fetched = fetchArtifact(reference, oci::ArtifactKind::kActor);
+  if (!fetched) return fail(fetched.takeError());
+  auto bytes = readFileBytes(fetched->path);
+  if (!bytes) return fail(bytes.takeError().prefixed(reference + ": "));
+  auto updated = updateActor(public_key, *bytes, reference);
+  if (!updated) return fail(updated.takeError().prefixed(reference + ": "));
+  return ok();
 }
 
 Expected<void> StandaloneHost::stopActor(std::string_view public_key) {
@@ -136,7 +257,7 @@ Expected<Bytes> StandaloneHost::callActor(std::string_view actor, std::string_vi
 
 std::vector<ActorInfo> StandaloneHost::actors() const {
   std::vector<ActorInfo> out;
-  for (const auto& a : actors_.all()) out.push_back({a->publicKey(), a->claims(), a->pool().size(), a->backend()});
+  for (const auto& a : actors_.all()) out.push_back({a->publicKey(), a->claims(), a->pool().size(), a->backend(), a->imageRef()});
   return out;
 }
 
@@ -173,6 +294,14 @@ Expected<std::string> StandaloneHost::startProviderFromArchive(const std::string
   auto loaded = loadProviderArchive(path, cache_dir_, clock_());
   if (!loaded) return fail(loaded.takeError());
   return startProvider(std::move(loaded->native), loaded->claims, std::move(link_name), path);
+}
+
+Expected<std::string> StandaloneHost::startProviderFromRegistry(const std::string& reference, std::string link_name) {
+  auto fetched = fetchArtifact(reference, oci::ArtifactKind::kProvider);
+  if (!fetched) return fail(fetched.takeError());
+  auto loaded = loadProviderArchive(fetched->path, cache_dir_, clock_());
+  if (!loaded) return fail(loaded.takeError().prefixed(reference + ": "));
+  return startProvider(std::move(loaded->native), loaded->claims, std::move(link_name), reference);
 }
 
 Expected<std::string> StandaloneHost::startProviderFromLibrary(const std::string& library_path,
@@ -224,7 +353,7 @@ Expected<std::string> StandaloneHost::startProvider(std::unique_ptr<capability::
     return fail(inserted.takeError());
   }
   spdlog::info("provider started: {} from {}", display, provider->origin());
-  events_.emit({HostEvent::Kind::kProviderStarted, pk, contract, link, {}, {}});
+  events_.emit({HostEvent::Kind::kProviderStarted, pk, contract, link, {}, {}, provider->origin()});
   binder_.providerStarted(*provider);
   return pk;
 }

@@ -33,6 +33,10 @@ struct HostSettings {
   std::string cache_dir{};  ///< provider libraries; "" = the default
   std::shared_ptr<const Authorizer> authorizer{};
   std::map<std::string, std::string> labels{};
+  oci::ClientOptions registry_client{};
+  oci::CacheOptions registry_cache{};
+  bool live_updates = false;
+  bool strict_update_check = true;
 };
 
 /// A host in one process. The parts and who owns what:
@@ -60,6 +64,11 @@ class StandaloneHost final : public Host {
 
   Expected<std::string> startActor(std::span<const uint8_t> wasm, const ActorStartOptions& options) override;
   Expected<std::string> startActorFromFile(const std::string& path, const ActorStartOptions& options) override;
+  Expected<std::string> startActorFromRegistry(const std::string& reference,
+                                               const ActorStartOptions& options) override;
+  Expected<void> updateActor(std::string_view public_key, std::span<const uint8_t> wasm,
+                             std::string image_ref) override;
+  Expected<void> updateActorFromRegistry(std::string_view public_key, const std::string& reference) override;
   Expected<void> stopActor(std::string_view public_key) override;
   Expected<Bytes> callActor(std::string_view actor, std::string_view operation,
                             std::span<const uint8_t> payload) override;
@@ -67,6 +76,7 @@ class StandaloneHost final : public Host {
   std::vector<claims::ActorClaims> actorClaims() const override;
 
   Expected<std::string> startProviderFromArchive(const std::string& path, std::string link_name) override;
+  Expected<std::string> startProviderFromRegistry(const std::string& reference, std::string link_name) override;
   Expected<std::string> startProviderFromLibrary(const std::string& library_path, const claims::ProviderClaims& claims,
                                                  std::string link_name) override;
   Expected<std::string> startProviderFromTable(const stratus_provider* table, const claims::ProviderClaims& claims,
@@ -91,6 +101,23 @@ class StandaloneHost final : public Host {
     bool open STRATUS_GUARDED_BY(mu) = true;
   };
 
+  Expected<std::string> startActorFrom(std::span<const uint8_t> wasm, const ActorStartOptions& options,
+                                      std::string image_ref);
+  // The checks at load: claims verified, then the Authorizer.
+  Expected<claims::ActorClaims> verifyForLoad(std::span<const uint8_t> wasm);
+  // A compiled actor with its instance pool filled, not yet in the table; `tier_up`: native code is to be compiled
+  // in the background (startTierUp) once it is.
+  struct PreparedActor {
+    std::shared_ptr<Actor> actor;
+    bool tier_up = false;
+  };
+  Expected<PreparedActor> prepareActor(std::span<const uint8_t> wasm, claims::ActorClaims claims, EngineMode mode,
+                                       std::string image_ref);
+  void startTierUp(const std::shared_ptr<Actor>& actor, std::span<const uint8_t> wasm);
+  // Whether `update` may replace `running`: subject, revision, capabilities (strict mode). The reason otherwise.
+  Expected<void> checkUpdate(const Actor& running, const claims::ActorClaims& update) const;
+  // The artifact `reference` names, from the registry or the cache; kInvalidArgument when it is not of `kind`.
+  Expected<oci::FetchedArtifact> fetchArtifact(const std::string& reference, oci::ArtifactKind kind);
   Expected<std::string> startProvider(std::unique_ptr<capability::NativeProvider> native,
                                       const claims::ProviderClaims& claims, std::string link_name, std::string origin);
   // Stops a provider already out of the table: no more binds, its stop (bounded), the event.
@@ -105,6 +132,9 @@ class StandaloneHost final : public Host {
   const std::string cache_dir_;
   const std::chrono::milliseconds stop_timeout_;
   const std::shared_ptr<const Authorizer> authorizer_;
+  oci::ArtifactCache registry_;
+  const bool live_updates_;
+  const bool strict_update_check_;
 
   // Declared in dependency order: each part only refers to parts declared before it, and is destroyed after the
   // parts that refer to it.

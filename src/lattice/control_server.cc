@@ -90,7 +90,8 @@ std::string ControlServer::inventory() const {
   ctl::HostInventory inventory{host_.id(), host_.labels(), {}, {}};
   for (const auto& actor : host_.actors()) {
     const auto& name = actor.claims.metadata.name;
-    inventory.actors.push_back({actor.public_key, refs_.actor(actor.public_key),
+    inventory.actors.push_back({actor.public_key,
+                                actor.image_ref.empty() ? std::nullopt : std::optional(actor.image_ref),
                                 name.empty() ? std::nullopt : std::optional(name),
                                 actor.claims.metadata.rev.value_or(0)});
   }
@@ -101,6 +102,13 @@ std::string ControlServer::inventory() const {
                                    provider.revision.value_or(0)});
   }
   return ctl::toJson(inventory);
+}
+
+std::string ControlServer::actorByRef(const std::string& image_ref) const {
+  for (const auto& actor : host_.actors()) {
+    if (actor.image_ref == image_ref) return actor.public_key;
+  }
+  return {};
 }
 
 std::string ControlServer::links() const { return ctl::toJson(ctl::LinkDefinitionList{host_.links()}); }
@@ -123,7 +131,7 @@ std::optional<std::string> ControlServer::actorAuction(std::string_view request)
   auto auction = parsed(ctl::parseActorAuctionRequest(request), "auction.actor");
   if (!auction || !satisfies(auction->constraints)) return std::nullopt;
   // Not when the actor runs here already: known by its reference, or by the key in the module's claims.
-  std::string key = refs_.actorByRef(auction->actor_ref);
+  std::string key = actorByRef(auction->actor_ref);
   if (key.empty() && isKey(auction->actor_ref, 'M')) key = auction->actor_ref;
   if (key.empty()) {
     if (auto wasm = readFileBytes(auction->actor_ref)) {
@@ -153,32 +161,20 @@ std::optional<std::string> ControlServer::startActor(std::string_view request) {
   auto command = parsed(ctl::parseStartActorCommand(request), "cmd.la");
   if (!command) return std::nullopt;
   ctl::StartActorAck ack{host_.id(), command->actor_ref, std::nullopt};
-  auto wasm = readFileBytes(command->actor_ref);
-  if (!wasm) {
-    ack.failure = "cannot read actor '" + command->actor_ref + "': " + wasm.error().message;
-    return ctl::toJson(ack);
-  }
-  // The reference is recorded first, so that the ActorStarted event carries it.
-  auto claims = claims::decodeActor(*wasm);
-  if (claims) refs_.setActor(claims->subject, command->actor_ref);
-  auto started = host_.startActor(*wasm);
-  if (!started) {
-    if (claims && started.error().code != ErrorCode::kAlreadyExists) refs_.forgetActor(claims->subject);
-    ack.failure = command->actor_ref + ": " + started.error().message;
-  }
+  auto started = host::startActorFromRef(host_, command->actor_ref);
+  if (!started) ack.failure = started.error().message;
   return ctl::toJson(ack);
 }
 
 std::optional<std::string> ControlServer::stopActor(std::string_view request) {
   auto command = parsed(ctl::parseStopActorCommand(request), "cmd.sa");
   if (!command) return std::nullopt;
-  std::string key = isKey(command->actor_ref, 'M') ? command->actor_ref : refs_.actorByRef(command->actor_ref);
+  std::string key = isKey(command->actor_ref, 'M') ? command->actor_ref : actorByRef(command->actor_ref);
   ctl::StopActorAck ack;
   if (key.empty()) {
     ack.failure = "no actor started from '" + command->actor_ref + "' runs on host " + host_.id();
   } else {
     ack.failure = failureOf(host_.stopActor(key));
-    if (!ack.failure) refs_.forgetActor(key);
   }
   return ctl::toJson(ack);
 }
@@ -187,9 +183,9 @@ std::optional<std::string> ControlServer::startProvider(std::string_view request
   auto command = parsed(ctl::parseStartProviderCommand(request), "cmd.lp");
   if (!command) return std::nullopt;
   const std::string link_name = command->link_name.empty() ? "default" : command->link_name;
-  auto started = host_.startProviderFromArchive(command->provider_ref, link_name);
+  auto started = host::startProviderFromRef(host_, command->provider_ref, link_name);
   ctl::StartProviderAck ack{host_.id(), command->provider_ref, std::nullopt};
-  if (!started) ack.failure = command->provider_ref + ": " + started.error().message;
+  if (!started) ack.failure = started.error().message;
   return ctl::toJson(ack);
 }
 
@@ -217,9 +213,13 @@ std::optional<std::string> ControlServer::stopProvider(std::string_view request)
 std::optional<std::string> ControlServer::updateActor(std::string_view request) {
   auto command = parsed(ctl::parseUpdateActorCommand(request), "cmd.upd");
   if (!command) return std::nullopt;
-  spdlog::warn("control interface: live update of {} to '{}' refused: not supported by this host yet",
-               command->actor_id, command->new_actor_ref);
-  return ctl::toJson(ctl::UpdateActorAck{false});
+  auto updated = host::updateActorFromRef(host_, command->actor_id, command->new_actor_ref);
+  if (!updated) {
+    // 0.18's acknowledgement has no room for the reason: it goes to the log.
+    spdlog::warn("control interface: live update of {} to '{}' refused: {}", command->actor_id,
+                 command->new_actor_ref, updated.error().message);
+  }
+  return ctl::toJson(ctl::UpdateActorAck{updated.hasValue()});
 }
 
 }  // namespace stratus::lattice

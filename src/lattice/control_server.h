@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "lattice/control_wire.h"
-#include "lattice/entity_refs.h"
 #include "lattice/nats_client.h"
 #include "lattice/subjects.h"
 #include "lattice/work_queue.h"
@@ -21,8 +20,8 @@ namespace stratus::lattice {
 /// thread; a request that does not parse is answered with nothing but a log line, as 0.18 does. Thread-safe.
 class ControlServer {
  public:
-  ControlServer(NatsClient& ctl, WorkQueue& work, Subjects subjects, host::Host& host, EntityRefs& refs)
-      : ctl_(ctl), work_(work), subjects_(std::move(subjects)), host_(host), refs_(refs) {}
+  ControlServer(NatsClient& ctl, WorkQueue& work, Subjects subjects, host::Host& host)
+      : ctl_(ctl), work_(work), subjects_(std::move(subjects)), host_(host) {}
 
   /// Subscribes. Errors: a subscription failed.
   Expected<void> start();
@@ -46,12 +45,13 @@ class ControlServer {
   std::optional<std::string> stopProvider(std::string_view request);
   std::optional<std::string> updateActor(std::string_view request);
   bool satisfies(const ctl::StringMap& constraints) const;
+  /// The public key of the running actor started from `image_ref`, or "".
+  std::string actorByRef(const std::string& image_ref) const;
 
   NatsClient& ctl_;
   WorkQueue& work_;
   const Subjects subjects_;
   host::Host& host_;
-  EntityRefs& refs_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<NatsSubscription>> subscriptions_;
 };

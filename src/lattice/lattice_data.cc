@@ -132,6 +132,7 @@ void LatticeData::onHostEvent(const host::HostEvent& event) {
               "a removed link");
       break;
     case Kind::kActorStarted:
+    case Kind::kActorUpdateCompleted:  // a new revision: new claims
       if (auto claims = host_.knownActorClaims(event.public_key)) {
         const Bytes encoded = encodeActorClaims(*claims);
         store(claimsKey(event.public_key), encoded);

@@ -4,7 +4,6 @@
 #include <atomic>
 
 #include "lattice/control_server.h"
-#include "lattice/entity_refs.h"
 #include "lattice/event_publisher.h"
 #include "lattice/lattice_bus.h"
 #include "lattice/lattice_data.h"
@@ -39,7 +38,6 @@ class JoinedHost final : public LatticeHost {
   void onHostEvent(const host::HostEvent& event);
   void serve(const host::HostEvent& event);
   ctl::Heartbeat heartbeat();
-  std::optional<std::string> providerOrigin(const std::string& public_key, const std::string& link_name) const;
 
   const LatticeOptions options_;
   const Subjects subjects_;
@@ -48,7 +46,6 @@ class JoinedHost final : public LatticeHost {
   NatsClient& ctl_;
   const std::optional<claims::KeyPair> cluster_key_;
   WorkQueue work_;
-  EntityRefs refs_;
   std::unique_ptr<EventPublisher> events_;
   std::unique_ptr<RpcServer> rpc_server_;
   std::unique_ptr<LatticeData> data_;
@@ -75,7 +72,7 @@ Expected<void> JoinedHost::join(host::HostBuilder builder) {
   AntiforgeryPolicy policy{options_.cluster_issuers};
   rpc_server_ = std::make_unique<RpcServer>(*rpc_, work_, subjects_, *local_, *host_, std::move(policy));
   data_ = std::make_unique<LatticeData>(*rpc_, work_, subjects_, options_.ns, *host_);
-  control_ = std::make_unique<ControlServer>(ctl_, work_, subjects_, *host_, refs_);
+  control_ = std::make_unique<ControlServer>(ctl_, work_, subjects_, *host_);
   STRATUS_TRY(data_->start());
   STRATUS_TRY(control_->start());
   joined_ = true;
@@ -107,14 +104,10 @@ JoinedHost::~JoinedHost() {
   host_.reset();
 }
 
-std::optional<std::string> JoinedHost::providerOrigin(const std::string& public_key,
-                                                      const std::string& link_name) const {
-  for (const auto& provider : host_->providers()) {
-    if (provider.public_key == public_key && provider.link_name == link_name && provider.origin != "built-in") {
-      return provider.origin;
-    }
-  }
-  return std::nullopt;
+uint32_t revision(int32_t rev) { return rev < 0 ? 0 : static_cast<uint32_t>(rev); }
+
+std::optional<std::string> optionalRef(const std::string& image_ref) {
+  return image_ref.empty() ? std::nullopt : std::optional(image_ref);
 }
 
 void JoinedHost::onHostEvent(const host::HostEvent& event) {
@@ -124,18 +117,25 @@ void JoinedHost::onHostEvent(const host::HostEvent& event) {
   using Kind = host::HostEvent::Kind;
   switch (event.kind) {
     case Kind::kActorStarted:
-      events_->publish(ctl::ActorStarted{event.public_key, refs_.actor(event.public_key)});
+      events_->publish(ctl::ActorStarted{event.public_key, optionalRef(event.image_ref)});
       break;
     case Kind::kActorStopped:
-      refs_.forgetActor(event.public_key);
       events_->publish(ctl::ActorStopped{event.public_key});
       break;
     case Kind::kProviderStarted:
       events_->publish(ctl::ProviderStarted{event.contract_id, event.link_name, event.public_key,
-                                            providerOrigin(event.public_key, event.link_name)});
+                                            optionalRef(event.image_ref == "built-in" ? "" : event.image_ref)});
       break;
     case Kind::kProviderStopped:
       events_->publish(ctl::ProviderStopped{event.contract_id, event.link_name, event.public_key});
+      break;
+    case Kind::kActorUpdateBegan:
+      events_->publish(ctl::ActorUpdateBegan{event.public_key, revision(event.old_revision),
+                                             revision(event.new_revision)});
+      break;
+    case Kind::kActorUpdateCompleted:
+      events_->publish(ctl::ActorUpdateCompleted{event.public_key, revision(event.old_revision),
+                                                 revision(event.new_revision)});
       break;
     default:
       break;

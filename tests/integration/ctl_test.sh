@@ -1,45 +1,34 @@
 #!/usr/bin/env bash
 # `stratus ctl` end to end: a nats-server with JetStream on a free loopback port, `stratus up` joined to it with the
 # lattice flags, then the ctl verbs against that host: get hosts / inventory / links / claims (text and json), start
-# actor by auction with a constraint, call (text payload and file), link put / del, stop actor, and the errors of a
-# missing file, an empty namespace and a server that is not there.
+# actor by auction with a constraint, call (text payload and file), link put / del, update actor (a refused and an
+# accepted live update), stop actor, and the errors of a missing file, an empty namespace and a server that is not
+# there.
 # Usage: ctl_test.sh <stratus binary> <actor dir>. Fails when nats-server is not installed.
 set -uo pipefail
 stratus=$1 actors=$2
 command -v nats-server >/dev/null || { echo "ctl_test: nats-server not installed (scripts/install-deps.sh --test)"; exit 1; }
-work=$(mktemp -d)
-up_pid="" nats_pid=""
-cleanup() {
-  [ -n "$up_pid" ] && kill -9 "$up_pid" 2>/dev/null
-  [ -n "$nats_pid" ] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
-check() {  # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
-quiet() { "$@" >/dev/null; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-json() {  # json <python expression over d> : reads JSON on stdin
-  python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
-}
+source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
 nats-server -a 127.0.0.1 -p "$port" -js -sd "$work/jetstream" >"$work/nats.log" 2>&1 &
-nats_pid=$!
-for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+server_pid=$!
+wait_port "$port"
 
 printf 'labels:\n  zone: ctltest\n' >"$work/manifest.yaml"
 XDG_CACHE_HOME="$work/cache" "$stratus" up -m "$work/manifest.yaml" --rpc-port "$port" --control-port "$port" \
-  --nsprefix ctlsh >"$work/up.log" 2>&1 &
+  --nsprefix ctlsh --allow-live-updates >"$work/up.log" 2>&1 &
 up_pid=$!
 for _ in $(seq 1 100); do grep -q "manifest applied" "$work/up.log" && break; sleep 0.1; done
 check "the host joins the lattice" grep -q "manifest applied" "$work/up.log"
 
 ctl() { "$stratus" ctl "$@" --ctl-port "$port" --nsprefix ctlsh --timeout 1000; }
-"$stratus" claims sign "$actors/test_actor.wasm" -o "$work/actor.wasm" --name ctl-shell --ver 1.2.3 -r 7 >/dev/null
+module_seed=$("$stratus" keys gen module | sed -n 's/^Seed: //p')
+sign() {  # sign <revision> <output>: the same actor (module key), another revision
+  "$stratus" claims sign "$actors/test_actor.wasm" -o "$2" --name ctl-shell --ver 1.2.3 -r "$1" -u "$module_seed" >/dev/null
+}
+sign 7 "$work/actor.wasm"
+sign 8 "$work/actor-r8.wasm"
 
 hosts=$(ctl get hosts -o json)
 host=$(json 'd["hosts"][0]["id"]' <<<"$hosts")
@@ -79,6 +68,17 @@ check "get links shows the link with its values" \
 check "link del succeeds" quiet ctl link del "$actor" wasmcloud:keyvalue --link-name cache
 for _ in $(seq 1 50); do links=$(ctl get links -o json); grep -q cache <<<"$links" || break; sleep 0.1; done
 check "the link is gone" test "$(json 'len(d["links"])' <<<"$links")" = 0
+
+err=$(ctl update actor "$host" "$actor" "$work/actor.wasm" 2>&1); rc=$?
+check "an update to the same revision is refused" test $rc -ne 0
+check "the refusal names the host and the actor" grep -q "host $host refused to update actor $actor" <<<"$err"
+check "the host logs why" grep -q "revision 7 is not higher than the running revision 7" "$work/up.log"
+check "update actor to a newer revision succeeds" quiet ctl update actor "$host" "$actor" "$work/actor-r8.wasm"
+inventory=$(ctl get inventory "$host" -o json)
+check "the inventory shows the new revision" test "$(json 'd["inventory"]["actors"][0]["revision"]' <<<"$inventory")" = 8
+check "and the new reference" \
+  test "$(json 'd["inventory"]["actors"][0]["image_ref"]' <<<"$inventory")" = "$work/actor-r8.wasm"
+check "the updated actor answers" grep -q pong <<<"$(ctl call "$actor" Echo --payload pong)"
 
 check "stop actor succeeds" quiet ctl stop actor "$host" "$actor"
 check "the inventory is empty again" test "$(ctl get inventory "$host" -o json | json 'len(d["inventory"]["actors"])')" = 0

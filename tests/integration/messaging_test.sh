@@ -7,19 +7,7 @@ set -uo pipefail
 stratus=$1 src=$2
 examples=$(dirname "$stratus")/../../examples
 manifest=$examples/messaging/manifest.yaml
-work=$(mktemp -d)
-nats_pid="" up_pid=""
-cleanup() {
-  [ -n "$up_pid" ] && kill -9 "$up_pid" 2>/dev/null
-  [ -n "$nats_pid" ] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
-check() {  # check <description> <command...>
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 nats_server=$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null || true)
 if [ -z "$nats_server" ]; then
@@ -31,14 +19,10 @@ if [ ! -f "$manifest" ]; then
   exit 1
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$nats_server" -a 127.0.0.1 -p "$port" >"$work/nats.log" 2>&1 &
-nats_pid=$!
-for _ in $(seq 1 100); do
-  python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" \
-    2>/dev/null && break
-  sleep 0.05
-done
+server_pid=$!
+wait_port "$port"
 
 # The client: requests <count> times on <subject> with <body> (hex, or random:<bytes>) and checks every reply
 # carries the same bytes; retries the first request until the actor is subscribed (10 s). Prints "ok <n>" or the

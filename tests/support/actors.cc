@@ -23,7 +23,8 @@ Bytes loadActor(const std::string& name) {
 
 Bytes signActor(const Bytes& wasm, const SignSpec& spec, std::string* subject) {
   auto account = claims::KeyPair::generate(claims::KeyType::kAccount);
-  auto module = claims::KeyPair::generate(claims::KeyType::kModule);
+  auto module = spec.module_seed.empty() ? claims::KeyPair::generate(claims::KeyType::kModule)
+                                         : claims::KeyPair::fromSeed(spec.module_seed);
   if (!account || !module) std::abort();
   claims::ActorClaims c;
   c.subject = module->publicKey();
@@ -33,7 +34,7 @@ Bytes signActor(const Bytes& wasm, const SignSpec& spec, std::string* subject) {
   c.metadata.name = spec.name;
   c.metadata.caps = spec.caps;
   c.metadata.call_alias = spec.call_alias;
-  c.metadata.rev = 1;
+  c.metadata.rev = spec.rev;
   c.metadata.ver = "0.1.0";
   auto signed_wasm = claims::embedClaims(wasm, c, *account);
   if (!signed_wasm) {

@@ -20,10 +20,13 @@ struct SignSpec {
   std::optional<std::string> call_alias;
   std::optional<int64_t> expires;     ///< absolute, seconds since the epoch
   std::optional<int64_t> not_before;  ///< absolute
+  int32_t rev = 1;
+  /// The module key's seed ('SM…'): sign another revision of the same actor. Empty: a fresh key.
+  std::string module_seed{};
 };
 
-/// `wasm` with embedded claims signed by a fresh account key for a fresh module key. `subject` receives the
-/// module public key when non-null.
+/// `wasm` with embedded claims signed by a fresh account key for the module key of `spec` (a fresh one unless
+/// given). `subject` receives the module public key when non-null.
 Bytes signActor(const Bytes& wasm, const SignSpec& spec, std::string* subject = nullptr);
 
 }  // namespace stratus::testing

@@ -1,4 +1,4 @@
-// `stratus call`: load one actor into a standalone host and call it.
+// `stratus call`: load one actor (a file or an OCI reference) into a standalone host and call it.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "stratus/host/host.h"
+#include "stratus/oci/oci.h"
 
 namespace stratus::cli {
 namespace {
@@ -26,6 +27,8 @@ struct CallArgs {
   bool verbose = false;
   int repeat = 1;
   int timeout_ms = 30000;
+  bool insecure = false;
+  bool allow_latest = false;
 };
 
 bool validUtf8(const std::vector<uint8_t>& bytes) {
@@ -102,9 +105,17 @@ void runCall(const CallArgs& args) {
   options.instance.call_timeout = std::chrono::milliseconds(args.timeout_ms);
   auto mode = host::EngineMode::parse(args.engine);
   if (!mode) failCommand("--engine: " + mode.error().message);
-  auto host = host::HostBuilder().withEngine(*mode).withActorOptions(options).build();
+  oci::ClientOptions registry;
+  registry.allow_latest = args.allow_latest;
+  if (args.insecure && !oci::isFilePath(args.actor)) {
+    auto ref = oci::Reference::parse(args.actor);
+    if (!ref) failCommand(ref.error().message);
+    registry.allowed_insecure.push_back(ref->registry);
+  }
+  auto host =
+      host::HostBuilder().withEngine(*mode).withActorOptions(options).withRegistry(std::move(registry)).build();
   if (!host) failCommand(host.error().message);
-  auto pk = (*host)->startActorFromFile(args.actor);
+  auto pk = host::startActorFromRef(**host, args.actor);
   if (!pk) failCommand(pk.error().toString());
   const Bytes payload = loadPayload(args);
 
@@ -136,7 +147,7 @@ void runCall(const CallArgs& args) {
 void addCallCommand(CLI::App& app) {
   auto args = std::make_shared<CallArgs>();
   auto* cmd = app.add_subcommand("call", "Load a signed actor into a standalone host and call one operation");
-  cmd->add_option("actor", args->actor, "Signed actor module (.wasm)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("actor", args->actor, "Signed actor module: a .wasm file, or else an OCI reference")->required();
   cmd->add_option("operation", args->operation, "Operation name, e.g. HandleRequest")->required();
   auto* file = cmd->add_option("--payload-file", args->payload_file, "Send this file's bytes as the payload");
   cmd->add_option("--payload-json", args->payload_json, "Send this JSON, encoded as msgpack, as the payload")
@@ -149,6 +160,8 @@ void addCallCommand(CLI::App& app) {
                   "code if cached, else the interpreter)")
       ->check(CLI::IsMember(host::EngineMode::names()));
   cmd->add_option("--timeout-ms", args->timeout_ms, "Per-call deadline in milliseconds")->check(CLI::PositiveNumber);
+  cmd->add_flag("--insecure", args->insecure, "Reach the actor reference's registry over plain HTTP");
+  cmd->add_flag("--allow-latest", args->allow_latest, "Allow an actor reference tagged 'latest' (or untagged)");
   cmd->add_flag("-v,--verbose", args->verbose, "Log host activity to stderr");
   cmd->callback([args] { runCall(*args); });
 }

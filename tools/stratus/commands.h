@@ -13,5 +13,6 @@ void addCallCommand(CLI::App& app);
 void addUpCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
 void addCtlCommand(CLI::App& app);
+void addRegCommand(CLI::App& app);
 
 }  // namespace stratus::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   stratus::cli::addUpCommand(app);
   stratus::cli::addCompileCommand(app);
   stratus::cli::addCtlCommand(app);
+  stratus::cli::addRegCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,6 +11,7 @@
 #include "stratus/common/strings.h"
 #include "stratus/host/manifest.h"
 #include "stratus/lattice/lattice.h"
+#include "stratus/oci/oci.h"
 
 namespace stratus::cli {
 namespace {
@@ -34,6 +35,12 @@ struct UpArgs {
   std::string heartbeat_interval = "30s";
   std::string cluster_issuers;
   std::string cluster_seed;
+  // OCI registries (wasmCloud 0.18's flags and environment variables).
+  std::vector<std::string> allowed_insecure;
+  bool allow_oci_latest = false;
+  std::string oci_cache_dir;
+  bool allow_live_updates = false;
+  bool disable_strict_update_check = false;
 };
 
 // The host runs standalone or, with lattice flags, joined to the lattice; either way `host()` is the host.
@@ -97,6 +104,15 @@ void run(const UpArgs& args) {
   if (!mode) failCommand("--engine: " + mode.error().message);
   builder.withEngine(*mode);
   builder.withProviderHealthInterval(*interval);
+  oci::ClientOptions registry;
+  registry.allow_latest = args.allow_oci_latest;
+  for (const auto& registry_host : args.allowed_insecure) {
+    if (const std::string_view h = trim(registry_host); !h.empty()) registry.allowed_insecure.emplace_back(h);
+  }
+  oci::CacheOptions cache;
+  cache.dir = args.oci_cache_dir;
+  builder.withRegistry(std::move(registry), std::move(cache));
+  builder.withLiveUpdates(args.allow_live_updates, !args.disable_strict_update_check);
   for (const auto& [k, v] : manifest->labels) builder.withLabel(k, v);
   for (const auto& label : args.labels) {
     auto eq = label.find('=');
@@ -152,6 +168,24 @@ void addUpCommand(CLI::App& app) {
   up->add_option("--health-interval", args->health_interval,
                  "How often providers get a HealthRequest, e.g. 30s (0s: never)")
       ->capture_default_str();
+
+  up->add_option("--allowed-insecure", args->allowed_insecure,
+                 "Registry (host or host:port) reached over plain HTTP instead of HTTPS (repeat, or separate with "
+                 "commas)")
+      ->envname("OCI_ALLOWED_INSECURE")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  up->add_flag("--allow-oci-latest", args->allow_oci_latest,
+               "Allow OCI references tagged 'latest' (or untagged), refused by default")
+      ->envname("OCI_ALLOW_LATEST");
+  up->add_option("--oci-cache-dir", args->oci_cache_dir,
+                 "Cache of artifacts pulled from registries (default: $XDG_CACHE_HOME/stratus/oci)");
+  up->add_flag("--allow-live-updates", args->allow_live_updates,
+               "Allow live updates of running actors (control command upd, `stratus ctl update actor`)")
+      ->envname("ALLOW_LIVE_UPDATES");
+  up->add_flag("--disable-strict-update-check", args->disable_strict_update_check,
+               "Let a live update change the actor's capabilities (strict: the same capabilities)")
+      ->envname("DISABLE_STRICT_UPDATE_CHECK");
 
   // Lattice flags (wasmCloud 0.18's names and environment variables); any of them joins the host to a lattice.
   std::vector<CLI::Option*> lattice_options;

@@ -19,6 +19,7 @@
 #include "stratus/engine/engine.h"
 #include "stratus/host/bus.h"
 #include "stratus/host/engine_mode.h"
+#include "stratus/oci/oci.h"
 #include "stratus/provider.h"
 
 namespace stratus::host {
@@ -61,6 +62,7 @@ struct ActorInfo {
   claims::ActorClaims claims;
   size_t instances = 0;      ///< instances currently alive in the pool
   engine::Backend engine{};  ///< what runs its code now
+  std::string image_ref;     ///< the file or OCI reference it was started from ("" when started from bytes)
 };
 
 /// A link definition: wires an actor to the provider serving (contract_id, link_name), with configuration values
@@ -97,13 +99,18 @@ struct HostEvent {
     kLinkSet,
     kLinkRemoved,
     kBindFailed,         ///< a provider refused BindActor (message says why)
+    kActorUpdateBegan,      ///< a live update passed its checks; the new code is being prepared
+    kActorUpdateCompleted,  ///< new calls go to the new code (calls in flight finish on the old)
   };
   Kind kind;
-  std::string public_key;   ///< the actor or provider concerned
-  std::string contract_id;  ///< providers and links
-  std::string link_name;    ///< providers and links
-  std::string actor_id;     ///< links and bind failures
-  std::string message;
+  std::string public_key{};   ///< the actor or provider concerned
+  std::string contract_id{};  ///< providers and links
+  std::string link_name{};    ///< providers and links
+  std::string actor_id{};     ///< links and bind failures
+  std::string message{};
+  std::string image_ref{};    ///< ActorStarted, ProviderStarted, ActorUpdate*: the file or OCI reference, or ""
+  int32_t old_revision = 0;  ///< ActorUpdate*: the revision running before
+  int32_t new_revision = 0;  ///< ActorUpdate*: the revision of the new module
 };
 
 /// Name of an event kind ("ActorStarted", "ProviderUnhealthy", ...), as wasmCloud names its events.
@@ -156,6 +163,14 @@ class HostBuilder {
   /// Where provider libraries unpacked from archives are cached (default $XDG_CACHE_HOME/stratus/providers, else
   /// ~/.cache/stratus/providers, else $TMPDIR/stratus-cache/providers).
   HostBuilder& withProviderCacheDir(std::string dir);
+  /// Allows live updates of running actors (Host::updateActor; wasmCloud's --allow-live-updates), off by default.
+  /// `strict` (the default) also requires the new module to claim exactly the same capabilities
+  /// (--disable-strict-update-check turns it off).
+  HostBuilder& withLiveUpdates(bool enabled, bool strict = true);
+  /// How actors and providers are fetched from OCI registries: the client's policy (`:latest`, insecure
+  /// registries, credentials) and the local cache. Default: HTTPS only, no `:latest`, credentials from the
+  /// environment or Docker's config.json, the cache in $XDG_CACHE_HOME/stratus/oci.
+  HostBuilder& withRegistry(oci::ClientOptions client, oci::CacheOptions cache = {});
   /// Whether the built-in wasmcloud:extras provider starts with the host (default true), under wasmCloud's fixed
   /// key VDHPKGFKDI34Y4RN4PWWZHRYZ6373HYRSNNEM4UTDLLOGO5B37TSVREP and link name "default".
   HostBuilder& withBuiltinExtras(bool enabled);
@@ -186,6 +201,24 @@ class Host {
   /// startActor with the bytes of a file.
   virtual Expected<std::string> startActorFromFile(const std::string& path,
                                                    const ActorStartOptions& options = {}) = 0;
+  /// Fetches an actor from an OCI registry (see HostBuilder::withRegistry: the tag is resolved on each start, the
+  /// module taken from the cache when it has that digest, or from the cache alone when the registry is down) and
+  /// starts it as startActor does; its image_ref is `reference`. Errors: the registry's (kPermissionDenied for
+  /// policy or credentials, kNotFound, kUnavailable, kMalformed for content that fails its digest or is not a wasm
+  /// module), then startActor's.
+  virtual Expected<std::string> startActorFromRegistry(const std::string& reference,
+                                                       const ActorStartOptions& options = {}) = 0;
+  /// Replaces the code of a running actor with `wasm`, dropping no call: calls in flight finish on the old
+  /// instances, new calls go to new ones; links stay bound. Requires live updates (HostBuilder::withLiveUpdates).
+  /// The new module's claims are verified as at start and must have the actor's subject, a higher revision, and
+  /// in strict mode the same capabilities. Emits ActorUpdateBegan and ActorUpdateCompleted. `image_ref` is what
+  /// the actor reports afterwards ("" keeps the old one). Errors: kPermissionDenied (updates not allowed, or the
+  /// authorizer), kNotFound (not running), kInvalidClaims, kInvalidArgument naming the check that failed (subject,
+  /// revision, capabilities), engine errors; the running actor is untouched by a failed update.
+  virtual Expected<void> updateActor(std::string_view public_key, std::span<const uint8_t> wasm,
+                                     std::string image_ref = {}) = 0;
+  /// updateActor with the module an OCI reference names (fetched as startActorFromRegistry does).
+  virtual Expected<void> updateActorFromRegistry(std::string_view public_key, const std::string& reference) = 0;
   /// Stops an actor: it takes no new calls; calls in flight finish. kNotFound if it isn't running.
   virtual Expected<void> stopActor(std::string_view public_key) = 0;
 
@@ -200,6 +233,10 @@ class Host {
   /// library for this host's target, kAlreadyExists when a provider already serves (contract, link name) here,
   /// kInvalidArgument when the library fails to load or is not a provider.
   virtual Expected<std::string> startProviderFromArchive(const std::string& path, std::string link_name = "default") = 0;
+  /// Fetches a provider archive from an OCI registry (as startActorFromRegistry) and starts it as
+  /// startProviderFromArchive does; the provider's origin is `reference`.
+  virtual Expected<std::string> startProviderFromRegistry(const std::string& reference,
+                                                          std::string link_name = "default") = 0;
   /// Starts a provider library (.so) with the given claims, trusted as given (for embedders and development; the
   /// claims' capid must match the library's capability_id).
   virtual Expected<std::string> startProviderFromLibrary(const std::string& library_path,
@@ -245,5 +282,15 @@ class Host {
   /// states afterwards.
   virtual std::vector<ProviderInfo> checkProviderHealth() = 0;
 };
+
+/// wasmCloud's rule for manifests and control commands: `image_ref` that names an existing file starts the actor
+/// from that file, anything else is an OCI reference (startActorFromRegistry).
+Expected<std::string> startActorFromRef(Host& host, const std::string& image_ref,
+                                        const ActorStartOptions& options = {});
+/// The same rule for live updates (a file's bytes to updateActor, else updateActorFromRegistry).
+Expected<void> updateActorFromRef(Host& host, std::string_view public_key, const std::string& image_ref);
+/// The same rule for provider archives (startProviderFromArchive / startProviderFromRegistry).
+Expected<std::string> startProviderFromRef(Host& host, const std::string& image_ref,
+                                           std::string link_name = "default");
 
 }  // namespace stratus::host

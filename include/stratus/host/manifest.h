@@ -17,13 +17,13 @@ namespace stratus::host {
 /// An `actors` entry: a file path as in wasmCloud (`- ./echo_s.wasm`), or, as a stratus extension, a map
 /// `{image_ref: ./echo_s.wasm, engine: aot}` choosing the engine of that actor.
 struct ManifestActor {
-  std::string image_ref;  ///< path of a signed .wasm file (OCI references are not supported yet)
+  std::string image_ref;  ///< path of a signed .wasm file, or an OCI reference
   std::optional<EngineMode> engine;  ///< unset: the host's engine
 };
 
 /// A `capabilities` entry: a provider archive and the link name it serves.
 struct ManifestCapability {
-  std::string image_ref;  ///< path of a .par / .par.gz file (OCI references are not supported yet)
+  std::string image_ref;  ///< path of a .par / .par.gz file, or an OCI reference
   std::string link_name = "default";
 };
 

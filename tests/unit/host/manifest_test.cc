@@ -130,7 +130,8 @@ TEST(ManifestTest, ApplyingStartsActorsRelativeToTheManifestAndNamesTheFailingEn
                                                                 actor.size());
   std::ofstream(dir + "/good.yaml") << "actors:\n  - actor_s.wasm\n";
   std::ofstream(dir + "/bad.yaml") << "actors:\n  - missing_s.wasm\n";
-  std::ofstream(dir + "/oci.yaml") << "actors:\n  - wasmcloud.azurecr.io/echo:0.2.0\n";
+  std::ofstream(dir + "/latest.yaml") << "actors:\n  - 127.0.0.1:1/echo:latest\n";
+  std::ofstream(dir + "/unreachable.yaml") << "actors:\n  - 127.0.0.1:1/echo:0.2.0\n";
 
   auto host = HostBuilder().withProviderHealthInterval(std::chrono::milliseconds(0)).build();
   ASSERT_TRUE(host);
@@ -142,11 +143,19 @@ TEST(ManifestTest, ApplyingStartsActorsRelativeToTheManifestAndNamesTheFailingEn
 
   auto bad = applyManifest(**host, *loadManifest(dir + "/bad.yaml"));
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("bad.yaml: actors[0] (missing_s.wasm)"), std::string::npos)
+  EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(bad.error().message.find("bad.yaml: actors[0] (missing_s.wasm): no such file"), std::string::npos)
       << bad.error().message;
-  auto oci = applyManifest(**host, *loadManifest(dir + "/oci.yaml"));
-  ASSERT_FALSE(oci);
-  EXPECT_NE(oci.error().message.find("OCI"), std::string::npos) << oci.error().message;
+  // What names no file is an OCI reference: the policy refuses :latest, and a registry that is not there is named.
+  auto latest = applyManifest(**host, *loadManifest(dir + "/latest.yaml"));
+  ASSERT_FALSE(latest);
+  EXPECT_EQ(latest.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(latest.error().message.find("127.0.0.1:1/echo:latest"), std::string::npos) << latest.error().message;
+  auto unreachable = applyManifest(**host, *loadManifest(dir + "/unreachable.yaml"));
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(unreachable.error().message.find("https://127.0.0.1:1/v2/echo/manifests/0.2.0"), std::string::npos)
+      << unreachable.error().message;
 }
 
 }  // namespace

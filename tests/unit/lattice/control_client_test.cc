@@ -312,7 +312,7 @@ TEST_F(ControlClientTest, ProviderCommandsAndUpdatesCarryTheHostsRefusal) {
 
   ASSERT_TRUE(client_->startActor(aId(), actor_path_));
   auto updated = client_->updateActor(aId(), actor_key_, actor_path_);
-  ASSERT_FALSE(updated);  // stratus hosts do not live-update yet
+  ASSERT_FALSE(updated);  // live updates are not enabled on these hosts
   EXPECT_EQ(updated.error().code, ErrorCode::kHostError);
   EXPECT_TRUE(contains(updated.error().message, "host " + aId() + " refused to update actor " + actor_key_))
       << updated.error().message;
