@@ -12,10 +12,11 @@ Error actorAlreadyRunning(const std::string& display_name) {
 }
 
 Actor::Actor(claims::ActorClaims claims, std::shared_ptr<const engine::Module> module, engine::Backend backend,
-             std::string image_ref)
+             EngineMode engine_mode, std::string image_ref)
     : claims_(std::move(claims)),
       display_name_(actorDisplayName(claims_)),
       image_ref_(std::move(image_ref)),
+      engine_mode_(engine_mode),
       module_(std::move(module)),
       backend_(backend) {}
 

@@ -12,6 +12,7 @@
 #include "stratus/common/expected.h"
 #include "stratus/common/thread_annotations.h"
 #include "stratus/engine/engine.h"
+#include "stratus/host/engine_mode.h"
 
 namespace stratus::host {
 
@@ -26,7 +27,7 @@ Error actorAlreadyRunning(const std::string& display_name);
 class Actor {
  public:
   Actor(claims::ActorClaims claims, std::shared_ptr<const engine::Module> module, engine::Backend backend,
-        std::string image_ref = {});
+        EngineMode engine_mode, std::string image_ref);
 
   const std::string& publicKey() const { return claims_.subject; }
   const claims::ActorClaims& claims() const { return claims_; }
@@ -34,6 +35,8 @@ class Actor {
   const std::string& displayName() const { return display_name_; }
   /// The file or OCI reference it was started from, or "".
   const std::string& imageRef() const { return image_ref_; }
+  /// The engine choice it was started with (a live update keeps it).
+  EngineMode engineMode() const { return engine_mode_; }
 
   /// The instances; set once by the host right after construction, before the actor is shared.
   InstancePool& pool() const { return *pool_; }
@@ -50,6 +53,7 @@ class Actor {
   const claims::ActorClaims claims_;
   const std::string display_name_;
   const std::string image_ref_;
+  const EngineMode engine_mode_;
   std::unique_ptr<InstancePool> pool_;
   mutable Mutex code_mu_;  // leaf lock
   std::shared_ptr<const engine::Module> module_ STRATUS_GUARDED_BY(code_mu_);

@@ -125,7 +125,7 @@ Expected<StandaloneHost::PreparedActor> StandaloneHost::prepareActor(std::span<c
   auto start = engines_->compile(wasm, display, mode);
   if (!start) return fail(start.takeError());
   auto actor =
-      std::make_shared<Actor>(std::move(claims), std::move(start->module), start->backend, std::move(image_ref));
+      std::make_shared<Actor>(std::move(claims), std::move(start->module), start->backend, mode, std::move(image_ref));
   Actor* raw = actor.get();
   actor->setPool(std::make_unique<InstancePool>(
       [this, raw]() {
@@ -217,7 +217,7 @@ Expected<void> StandaloneHost::updateActor(std::string_view public_key, std::spa
   if (image_ref.empty()) image_ref = running->imageRef();
   events_.emit({.kind = HostEvent::Kind::kActorUpdateBegan, .public_key = running->publicKey(),
                 .image_ref = image_ref, .old_revision = old_rev, .new_revision = new_rev});
-  auto prepared = prepareActor(wasm, std::move(*verified), engines_->defaultMode(), std::move(image_ref));
+  auto prepared = prepareActor(wasm, std::move(*verified), running->engineMode(), std::move(image_ref));
   if (!prepared) return fail(prepared.takeError().prefixed("update of " + running->displayName() + ": "));
   const std::shared_ptr<Actor>& updated = prepared->actor;
   STRATUS_TRY(actors_.replace(running, updated));

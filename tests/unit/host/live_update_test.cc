@@ -114,6 +114,14 @@ TEST_F(LiveUpdateTest, ReportsTheNewRevisionAndReferenceWithBeganAndCompletedEve
   EXPECT_TRUE(host->callActor(key, "Echo", bytesOf("after")));
 }
 
+TEST_F(LiveUpdateTest, TheUpdateRunsOnTheEngineTheActorWasStartedWith) {
+  auto host = build(true);  // the host's default engine is the interpreter
+  ASSERT_TRUE(host->startActor(revision(1), {.engine = EngineMode::only(engine::Backend::kAot)}));
+  ASSERT_EQ(host->actors()[0].engine, engine::Backend::kAot);
+  ASSERT_TRUE(host->updateActor(key, revision(2)));
+  EXPECT_EQ(host->actors()[0].engine, engine::Backend::kAot);
+}
+
 TEST_F(LiveUpdateTest, NoCallFailsWhileTheActorIsUpdatedUnderLoad) {
   auto host = build(true);
   ASSERT_TRUE(host->startActor(revision(1)));
