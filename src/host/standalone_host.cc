@@ -90,12 +90,18 @@ Expected<oci::FetchedArtifact> StandaloneHost::fetchArtifact(const std::string& 
   return fetched;
 }
 
-Expected<std::string> StandaloneHost::startActorFromRegistry(const std::string& reference,
-                                                             const ActorStartOptions& options) {
+Expected<Bytes> StandaloneHost::fetchActor(const std::string& reference) {
   auto fetched = fetchArtifact(reference, oci::ArtifactKind::kActor);
   if (!fetched) return fail(fetched.takeError());
   auto bytes = readFileBytes(fetched->path);
   if (!bytes) return fail(bytes.takeError().prefixed(reference + ": "));
+  return bytes;
+}
+
+Expected<std::string> StandaloneHost::startActorFromRegistry(const std::string& reference,
+                                                             const ActorStartOptions& options) {
+  auto bytes = fetchActor(reference);
+  if (!bytes) return fail(bytes.takeError());
   auto pk = startActorFrom(*bytes, options, reference);
   if (!pk) return fail(pk.takeError().prefixed(reference + ": "));
   return pk;
@@ -232,10 +238,8 @@ Expected<void> StandaloneHost::updateActor(std::string_view public_key, std::spa
 }
 
 Expected<void> StandaloneHost::updateActorFromRegistry(std::string_view public_key, const std::string& reference) {
-  auto fetched = fetchArtifact(reference, oci::ArtifactKind::kActor);
-  if (!fetched) return fail(fetched.takeError());
-  auto bytes = readFileBytes(fetched->path);
-  if (!bytes) return fail(bytes.takeError().prefixed(reference + ": "));
+  auto bytes = fetchActor(reference);
+  if (!bytes) return fail(bytes.takeError());
   auto updated = updateActor(public_key, *bytes, reference);
   if (!updated) return fail(updated.takeError().prefixed(reference + ": "));
   return ok();

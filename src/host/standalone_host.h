@@ -118,6 +118,8 @@ class StandaloneHost final : public Host {
   Expected<void> checkUpdate(const Actor& running, const claims::ActorClaims& update) const;
   // The artifact `reference` names, from the registry or the cache; kInvalidArgument when it is not of `kind`.
   Expected<oci::FetchedArtifact> fetchArtifact(const std::string& reference, oci::ArtifactKind kind);
+  // The module of the actor `reference` names (fetchArtifact, then read from the cache).
+  Expected<Bytes> fetchActor(const std::string& reference);
   Expected<std::string> startProvider(std::unique_ptr<capability::NativeProvider> native,
                                       const claims::ProviderClaims& claims, std::string link_name, std::string origin);
   // Stops a provider already out of the table: no more binds, its stop (bounded), the event.

@@ -23,8 +23,9 @@ struct ArtifactCache::Impl {
   CacheOptions options;
   Mutex evict_mu;
 
+  fs::path blobDir() const { return fs::path(options.dir) / "blobs" / "sha256"; }
   fs::path blobPath(const std::string& digest) const {
-    return fs::path(options.dir) / "blobs" / "sha256" / digest.substr(std::string_view("sha256:").size());
+    return blobDir() / digest.substr(std::string_view("sha256:").size());
   }
   fs::path refPath(const Reference& ref) const {
     return fs::path(options.dir) / "refs" / ref.registry / ref.repository / ref.tag;
@@ -69,8 +70,7 @@ struct ArtifactCache::Impl {
     std::vector<Entry> entries;
     uint64_t total = 0;
     std::error_code ec;
-    for (fs::directory_iterator it(fs::path(options.dir) / "blobs" / "sha256", ec), end; !ec && it != end;
-         it.increment(ec)) {
+    for (fs::directory_iterator it(blobDir(), ec), end; !ec && it != end; it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       const uint64_t size = it->file_size(ec);
       total += size;
@@ -169,7 +169,7 @@ Expected<FetchedArtifact> ArtifactCache::fetch(const std::string& text) {
   if (offline) {
     spdlog::warn("{}: registry unreachable ({}); starting from the cached {}", ref->str(), registry_error.message,
                  out.manifest_digest);
-  } else if (ref->digest.empty()) {
+  } else if (ref->digest.empty() && impl_->lastDigest(*ref) != out.manifest_digest) {  // the tag moved, or is new
     const std::string& d = out.manifest_digest;
     if (auto ok = writeFileAtomically(impl_->refPath(*ref), {reinterpret_cast<const uint8_t*>(d.data()), d.size()});
         !ok) {
@@ -185,8 +185,7 @@ uint64_t ArtifactCache::evict() { return impl_->evictExcept({}); }
 uint64_t ArtifactCache::size() const {
   uint64_t total = 0;
   std::error_code ec;
-  for (fs::directory_iterator it(fs::path(impl_->options.dir) / "blobs" / "sha256", ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (fs::directory_iterator it(impl_->blobDir(), ec), end; !ec && it != end; it.increment(ec)) {
     if (it->is_regular_file(ec)) total += it->file_size(ec);
   }
   return total;
