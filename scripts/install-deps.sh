@@ -14,9 +14,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm python3
 )
-# Servers the tests start themselves (on free loopback ports), skopeo to check what we push to a registry, and
-# htpasswd for a registry with Basic auth; installed with --test only.
-test_packages=(redis-server nats-server docker-registry skopeo apache2-utils)
+# Servers the tests start themselves (on free loopback ports), skopeo to check what we push to a registry,
+# htpasswd for a registry with Basic auth, and Debian's rustc (1.63), which builds the Rust-ABI test providers beside
+# the rustup toolchain when there is one; installed with --test only.
+test_packages=(redis-server nats-server docker-registry skopeo apache2-utils rustc)
 bench_packages=(rustc cargo libstd-rust-dev-wasm32 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
   librust-rmp-serde-dev librust-serde-bytes-dev librust-lazy-static-dev)
 mode="${1:-}"

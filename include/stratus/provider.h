@@ -3,7 +3,12 @@
  *
  * A provider is a shared library exporting one unmangled function:
  *
- *     const stratus_provider* __capability_provider_create(void);
+ *     const stratus_provider* stratus_provider_create(void);
+ *
+ * The entry point has a name of its own so that the host can tell this ABI apart, before calling anything, from the
+ * Rust trait-object ABI of wasmCloud 0.18 / waSCC providers, which export `__capability_provider_create` (see
+ * docs/providers.md). Libraries built against version 1 of this header before the rename export the C table under
+ * `__capability_provider_create`; the host still loads them when the library carries no trace of rustc.
  *
  * It returns a function table (stratus_provider) owned by the library. The host checks `abi_version`, then calls
  * `configure_dispatch` once, then `handle_call` any number of times from any number of threads, and finally `stop`
@@ -35,7 +40,10 @@ extern "C" {
 #define STRATUS_PROVIDER_ABI_VERSION 1u
 
 /** Name of the symbol every provider library exports. */
-#define STRATUS_PROVIDER_ENTRY_SYMBOL "__capability_provider_create"
+#define STRATUS_PROVIDER_ENTRY_SYMBOL "stratus_provider_create"
+
+/** The entry symbol of libraries built before the rename; shared with the seeds' Rust providers. */
+#define STRATUS_PROVIDER_LEGACY_ENTRY_SYMBOL "__capability_provider_create"
 
 /** Outcome of a call across the ABI. */
 typedef struct stratus_result {

@@ -198,7 +198,7 @@ const stratus_provider* exportProvider(Make&& make) noexcept {
 /// library's provider. Use once per library.
 #define STRATUS_PROVIDER(ProviderClass)                                                                \
   extern "C" __attribute__((visibility("default"))) const stratus_provider*                           \
-  __capability_provider_create(void) {                                                                 \
+  stratus_provider_create(void) {                                                                      \
     return ::stratus::provider::detail::exportProvider(                                                \
         [] { return std::unique_ptr<::stratus::provider::CapabilityProvider>(new ProviderClass()); }); \
   }

@@ -94,7 +94,7 @@ static void free_result(void* instance, stratus_result* result) {
 
 static void stop(void* instance) { free(instance); }
 
-__attribute__((visibility("default"))) const stratus_provider* __capability_provider_create(void) {
+__attribute__((visibility("default"))) const stratus_provider* stratus_provider_create(void) {
   example_provider* self = (example_provider*)calloc(1, sizeof *self);
   if (!self) return NULL;
   self->table.abi_version = STRATUS_PROVIDER_ABI_VERSION;

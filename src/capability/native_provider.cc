@@ -5,53 +5,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "capability/c_provider.h"
 #include "capability/fault_guard.h"
+#include "capability/provider_backend.h"
+#include "capability/rust_provider.h"
+#include "capability/rust_toolchain.h"
 #include "common/bounded_task.h"
-#include "stratus/provider.hpp"
 
 namespace stratus::capability {
-
-// The host side of stratus_dispatcher: the C callbacks forward to the std::functions given to configureDispatch.
-struct NativeProvider::DispatchContext {
-  ActorDispatch dispatch;
-  ProviderLog log;
-  stratus_dispatcher table{};
-
-  static void onDispatch(void* context, const char* actor, size_t actor_len, const char* op, size_t op_len,
-                         const uint8_t* msg, size_t msg_len, stratus_result* out) {
-    SuspendFaultGuard host_code;  // a fault from here on is the host's (or an engine's), not the provider's
-    auto* self = static_cast<DispatchContext*>(context);
-    if (!out) return;
-    if ((!actor && actor_len) || (!op && op_len) || (!msg && msg_len)) {
-      provider::fillResult(out, false, "dispatch: null pointer with a non-zero length");
-      return;
-    }
-    try {
-      auto r = self->dispatch(std::string_view(actor, actor_len), std::string_view(op, op_len),
-                              std::span<const uint8_t>(msg, msg_len));
-      if (r) {
-        provider::fillResult(out, true, std::string_view(reinterpret_cast<const char*>(r->data()), r->size()));
-      } else {
-        provider::fillResult(out, false, r.error().message);
-      }
-    } catch (const std::exception& e) {
-      provider::fillResult(out, false, std::string("dispatch failed: ") + e.what());
-    }
-  }
-
-  static void onFree(void*, stratus_result* r) {
-    if (!r) return;
-    std::free(r->data);
-    r->data = nullptr;
-    r->len = 0;
-  }
-
-  static void onLog(void* context, stratus_log_level level, const char* text, size_t len) {
-    SuspendFaultGuard host_code;
-    auto* self = static_cast<DispatchContext*>(context);
-    if (self->log && (text || len == 0)) self->log(level, std::string_view(text ? text : "", len));
-  }
-};
 
 namespace {
 std::atomic<void (*)()> admission_hook{nullptr};
@@ -59,33 +20,23 @@ std::atomic<void (*)()> admission_hook{nullptr};
 
 void NativeProvider::setAdmissionHookForTesting(void (*hook)()) { admission_hook = hook; }
 
-NativeProvider::NativeProvider(const stratus_provider* table, std::string origin)
-    : table_(table), origin_(std::move(origin)) {}
+NativeProvider::NativeProvider(std::shared_ptr<ProviderBackend> backend, ProviderAbi abi, std::string origin,
+                               ProviderIdentity identity)
+    : backend_(std::move(backend)),
+      abi_(abi),
+      origin_(std::move(origin)),
+      capability_id_(std::move(identity.capability_id)),
+      name_(std::move(identity.name)) {}
 
-Expected<void> NativeProvider::checkTable() const {
-  if (table_->abi_version != STRATUS_PROVIDER_ABI_VERSION) {
-    return fail(ErrorCode::kInvalidArgument,
-                origin_ + ": provider ABI version " + std::to_string(table_->abi_version) +
-                    " does not match this host's version " + std::to_string(STRATUS_PROVIDER_ABI_VERSION) +
-                    " (rebuild the provider against this stratus's include/stratus/provider.h)");
-  }
-  const char* missing = !table_->capability_id        ? "capability_id"
-                        : !table_->name               ? "name"
-                        : !table_->configure_dispatch ? "configure_dispatch"
-                        : !table_->handle_call        ? "handle_call"
-                        : !table_->free_result        ? "free_result"
-                        : !table_->stop               ? "stop"
-                                                      : nullptr;
-  if (missing) {
-    return fail(ErrorCode::kInvalidArgument, origin_ + ": provider table has no '" + missing + "'");
-  }
-  if (std::strlen(table_->capability_id) == 0) {
-    return fail(ErrorCode::kInvalidArgument, origin_ + ": provider's capability_id is empty");
-  }
-  return ok();
-}
+std::string NativeProvider::who() const { return "provider " + name_ + " (" + capability_id_ + ")"; }
 
-Expected<std::unique_ptr<NativeProvider>> NativeProvider::load(const std::string& library_path) {
+std::string NativeProvider::abiDescription() const { return backend_->describe(); }
+
+Expected<std::unique_ptr<NativeProvider>> NativeProvider::load(const std::string& library_path,
+                                                              const ProviderIdentity& identity) {
+  // Read before dlopen: which compiler built the library decides how its entry point is called.
+  auto traces = readRustTraces(library_path);
+  if (!traces) return fail(ErrorCode::kInvalidArgument, "cannot load provider library " + traces.error().message);
   dlerror();
   void* handle = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!handle) {
@@ -93,35 +44,53 @@ Expected<std::unique_ptr<NativeProvider>> NativeProvider::load(const std::string
     return fail(ErrorCode::kInvalidArgument, "cannot load provider library " + library_path + ": " +
                                                  (why ? why : "unknown dlopen error"));
   }
-  dlerror();
-  void* sym = dlsym(handle, STRATUS_PROVIDER_ENTRY_SYMBOL);
-  if (!sym) {
-    return fail(ErrorCode::kInvalidArgument, library_path + " is not a stratus capability provider: it does not "
-                                                 "export '" STRATUS_PROVIDER_ENTRY_SYMBOL "'");
-  }
-  auto create = reinterpret_cast<stratus_provider_create_fn>(sym);
-  const stratus_provider* table = nullptr;
-  auto created = runFaultContained(library_path + ": " STRATUS_PROVIDER_ENTRY_SYMBOL, [&] { table = create(); });
-  if (!created) return fail(created.takeError());
-  if (!table) {
-    return fail(ErrorCode::kInvalidArgument,
-                library_path + ": " STRATUS_PROVIDER_ENTRY_SYMBOL " returned no provider (it failed to start)");
-  }
   // dlclose is deliberately never called: RTLD_NODELETE keeps the code mapped while provider threads may run.
-  return fromTable(table, library_path);
+  void* c_entry = dlsym(handle, STRATUS_PROVIDER_ENTRY_SYMBOL);
+  void* legacy_entry = dlsym(handle, STRATUS_PROVIDER_LEGACY_ENTRY_SYMBOL);
+  if (!c_entry && !legacy_entry) {
+    return fail(ErrorCode::kInvalidArgument,
+                library_path + " is not a capability provider: it exports neither '" STRATUS_PROVIDER_ENTRY_SYMBOL
+                               "' (stratus's C ABI) nor '" STRATUS_PROVIDER_LEGACY_ENTRY_SYMBOL "' (the Rust ABI)");
+  }
+  if (c_entry || !traces->built_by_rustc) {
+    auto create = reinterpret_cast<stratus_provider_create_fn>(c_entry ? c_entry : legacy_entry);
+    const char* entry = c_entry ? STRATUS_PROVIDER_ENTRY_SYMBOL : STRATUS_PROVIDER_LEGACY_ENTRY_SYMBOL;
+    const stratus_provider* table = nullptr;
+    auto created = runFaultContained(library_path + ": " + entry, [&] { table = create(); });
+    if (!created) return fail(created.takeError());
+    if (!table) {
+      return fail(ErrorCode::kInvalidArgument,
+                  library_path + ": " + entry + " returned no provider (it failed to start)");
+    }
+    return fromTable(table, library_path);
+  }
+  if (!traces->version) {
+    return fail(ErrorCode::kInvalidArgument, library_path + " is a Rust provider, but the version of the rustc that "
+                                                            "built it cannot be told: " + traces->evidence);
+  }
+  if (identity.capability_id.empty()) {
+    return fail(ErrorCode::kInvalidArgument,
+                library_path + " is a Rust provider, which does not name its capability: load it from a provider "
+                               "archive, whose claims do");
+  }
+  Expected<std::unique_ptr<ProviderBackend>> backend = fail(ErrorCode::kInternal, "not created");
+  auto created = runFaultContained(library_path + ": " STRATUS_PROVIDER_LEGACY_ENTRY_SYMBOL, [&] {
+    backend = makeRustProvider(legacy_entry, *traces->version, library_path);
+  });
+  if (!created) return fail(created.takeError());
+  if (!backend) return fail(backend.takeError());
+  ProviderIdentity named = identity;
+  if (named.name.empty()) named.name = named.capability_id;
+  return std::unique_ptr<NativeProvider>(
+      new NativeProvider(std::move(*backend), ProviderAbi::kRust, library_path, std::move(named)));
 }
 
 Expected<std::unique_ptr<NativeProvider>> NativeProvider::fromTable(const stratus_provider* table,
                                                                     std::string origin) {
-  if (!table) return fail(ErrorCode::kInvalidArgument, origin + ": null provider table");
-  std::unique_ptr<NativeProvider> p(new NativeProvider(table, std::move(origin)));
-  if (auto checked = p->checkTable(); !checked) {
-    p->stopped_ = true;  // an unusable table is never called, not even stop
-    return fail(checked.takeError());
-  }
-  p->capability_id_ = table->capability_id;
-  p->name_ = table->name;
-  return p;
+  auto c = makeCProvider(table, origin);
+  if (!c) return fail(c.takeError());
+  return std::unique_ptr<NativeProvider>(
+      new NativeProvider(std::move(c->backend), ProviderAbi::kC, std::move(origin), std::move(c->identity)));
 }
 
 NativeProvider::~NativeProvider() {
@@ -133,12 +102,15 @@ Expected<void> NativeProvider::configureDispatch(ActorDispatch dispatch, Provide
   dispatch_ = std::make_unique<DispatchContext>();
   dispatch_->dispatch = std::move(dispatch);
   dispatch_->log = std::move(log);
-  dispatch_->table = {dispatch_.get(), &DispatchContext::onDispatch, &DispatchContext::onFree,
-                      &DispatchContext::onLog};
+  Expected<void> configured = ok();
   auto done = runFaultContained(origin_ + ": configure_dispatch",
-                                [&] { table_->configure_dispatch(table_->instance, &dispatch_->table); });
-  if (!done) crashed_ = true;
-  return done;
+                                [&] { configured = backend_->configureDispatch(*dispatch_); });
+  if (!done) {
+    crashed_ = true;
+    return done;
+  }
+  if (!configured) return fail(configured.takeError().prefixed(who() + ": "));
+  return ok();
 }
 
 Expected<Bytes> NativeProvider::call(std::string_view actor, std::string_view operation,
@@ -148,35 +120,18 @@ Expected<Bytes> NativeProvider::call(std::string_view actor, std::string_view op
   in_flight_.fetch_add(1);
   if (stopped_.load() || crashed_.load()) {
     leave();
-    return fail(ErrorCode::kUnavailable, "provider " + name_ + " (" + capability_id_ + ") is " +
-                                             (crashed_.load() ? "crashed" : "stopped"));
+    return fail(ErrorCode::kUnavailable, who() + " is " + (crashed_.load() ? "crashed" : "stopped"));
   }
   if (auto hook = admission_hook.load(std::memory_order_relaxed)) hook();
-  stratus_result r{};
-  auto done = runFaultContained("provider " + name_ + " (" + capability_id_ + ") handling " + std::string(operation),
-                                [&] {
-                                  table_->handle_call(table_->instance, actor.data(), actor.size(), operation.data(),
-                                                      operation.size(), msg.data(), msg.size(), &r);
-                                });
+  Expected<Bytes> out = Bytes{};
+  auto done = runFaultContained(who() + " handling " + std::string(operation),
+                                [&] { out = backend_->handleCall(actor, operation, msg); });
   leave();
   if (!done) {
     crashed_ = true;
     return fail(done.takeError());
   }
-  if (r.len > 0 && !r.data) {
-    return fail(ErrorCode::kHostError, "provider " + name_ + " returned a result of " + std::to_string(r.len) +
-                                           " bytes with no data");
-  }
-  std::string_view bytes(reinterpret_cast<const char*>(r.data), r.len);
-  Expected<Bytes> out = r.ok ? Expected<Bytes>(Bytes(bytes.begin(), bytes.end()))
-                             : Expected<Bytes>(fail(ErrorCode::kHostError, std::string(bytes)));
-  if (r.data) {
-    if (auto freed = runFaultContained("provider " + name_ + ": free_result",
-                                       [&] { table_->free_result(table_->instance, &r); });
-        !freed) {
-      crashed_ = true;
-    }
-  }
+  if (!out && out.error().code == ErrorCode::kMalformed) return fail(out.takeError().prefixed(who() + ": "));
   return out;
 }
 
@@ -193,7 +148,7 @@ Expected<void> NativeProvider::stop(std::chrono::milliseconds timeout) {
     return fail(ErrorCode::kUnavailable, "provider " + name_ + " crashed earlier; its stop is not called");
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string who = "provider " + name_ + " (" + capability_id_ + ")";
+  const std::string who = this->who();
   // Calls admitted before stopped_ was set may still be running; stop must not overlap them.
   {
     std::unique_lock lock(drain_mu_);
@@ -205,9 +160,8 @@ Expected<void> NativeProvider::stop(std::chrono::milliseconds timeout) {
     }
   }
   auto result = std::make_shared<Expected<void>>(ok());
-  const stratus_provider* table = table_;
-  BoundedTask stopping([table, what = who + ": stop", result] {
-    *result = runFaultContained(what, [table] { table->stop(table->instance); });
+  BoundedTask stopping([backend = backend_, what = who + ": stop", result] {
+    *result = runFaultContained(what, [&backend] { backend->stop(); });
   });
   if (!stopping.waitUntil(deadline)) {
     (void)dispatch_.release();  // the hung stop may still call the dispatcher: keep its context alive for good

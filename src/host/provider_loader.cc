@@ -28,7 +28,8 @@ Expected<LoadedProvider> loadProviderArchive(const std::string& path, const std:
   auto cached = cacheProviderLibrary(cache_dir, archive->claims.subject, archive->claims.metadata.rev.value_or(0),
                                      target, lib->second);
   if (!cached) return named(cached.takeError());
-  auto native = capability::NativeProvider::load(*cached);
+  auto native = capability::NativeProvider::load(
+      *cached, {archive->claims.metadata.capid, archive->claims.metadata.name});
   if (!native) return named(native.takeError());
   return LoadedProvider{std::move(*native), std::move(archive->claims)};
 }

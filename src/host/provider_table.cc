@@ -15,7 +15,8 @@ Provider::Provider(std::unique_ptr<capability::NativeProvider> native, claims::P
 
 ProviderInfo Provider::info() const {
   ProviderInfo info{publicKey(), contractId(),         link_name_, claims_.metadata.name,
-                    origin_,     claims_.metadata.rev, true,       {}};
+                    origin_,     claims_.metadata.rev, true,       {},
+                    native_->abiDescription()};
   MutexLock lock(health_mu_);
   info.healthy = healthy_;
   info.health_message = health_message_;

@@ -311,7 +311,7 @@ Expected<std::string> StandaloneHost::startProviderFromRegistry(const std::strin
 Expected<std::string> StandaloneHost::startProviderFromLibrary(const std::string& library_path,
                                                                const claims::ProviderClaims& claims,
                                                                std::string link_name) {
-  auto native = capability::NativeProvider::load(library_path);
+  auto native = capability::NativeProvider::load(library_path, {claims.metadata.capid, claims.metadata.name});
   if (!native) return fail(native.takeError());
   return startProvider(std::move(*native), claims, std::move(link_name), library_path);
 }

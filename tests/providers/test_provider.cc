@@ -3,7 +3,9 @@
 //   TEST_PROVIDER_ABI=<n>          report ABI version n
 //   TEST_PROVIDER_CRASH_ON_STOP    dereference null in stop
 //   TEST_PROVIDER_HANG_ON_STOP     sleep for a minute in stop
-//   TEST_PROVIDER_FAIL_CREATE      return null from __capability_provider_create
+//   TEST_PROVIDER_FAIL_CREATE      return null from stratus_provider_create
+//   TEST_PROVIDER_LEGACY_ENTRY     export the table under the entry name of before the rename (as providers built
+//                                  against version 1 of the header did), and not under stratus_provider_create
 //
 // Operations (from actors):
 //   Echo      msg -> msg;  WhoAmI -> the calling actor's key;  Fail -> error "requested failure: <msg>"
@@ -141,11 +143,16 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
 }  // namespace
 
 #if defined(TEST_PROVIDER_FAIL_CREATE)
-extern "C" __attribute__((visibility("default"))) const stratus_provider* __capability_provider_create(void) {
+extern "C" __attribute__((visibility("default"))) const stratus_provider* stratus_provider_create(void) {
   return nullptr;
 }
-#elif defined(TEST_PROVIDER_ABI)
+#elif defined(TEST_PROVIDER_LEGACY_ENTRY)
 extern "C" __attribute__((visibility("default"))) const stratus_provider* __capability_provider_create(void) {
+  return stratus::provider::detail::exportProvider(
+      [] { return std::unique_ptr<stratus::provider::CapabilityProvider>(new TestProvider()); });
+}
+#elif defined(TEST_PROVIDER_ABI)
+extern "C" __attribute__((visibility("default"))) const stratus_provider* stratus_provider_create(void) {
   static stratus_provider table = *stratus::provider::detail::exportProvider([] {
     return std::unique_ptr<stratus::provider::CapabilityProvider>(new TestProvider());
   });

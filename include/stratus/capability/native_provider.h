@@ -22,6 +22,22 @@ using ActorDispatch =
 /// Receives a provider's log lines.
 using ProviderLog = std::function<void(stratus_log_level level, std::string_view text)>;
 
+/// What the host knows of a provider from its claims (the archive's capid and name). C-ABI providers name
+/// themselves in their table; Rust-ABI providers do not, so loading one needs this.
+struct ProviderIdentity {
+  std::string capability_id;
+  std::string name;
+};
+
+/// The ABI a provider library speaks.
+enum class ProviderAbi {
+  kC,     ///< stratus's own C function table (stratus/provider.h)
+  kRust,  ///< the seeds' Rust `CapabilityProvider` trait object (wasmCloud 0.18 / waSCC providers)
+};
+
+class ProviderBackend;
+struct DispatchContext;
+
 /// One loaded provider instance. Thread-safe: call() may run concurrently from many threads.
 ///
 /// Faults inside the provider (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT raised while running provider code on a
@@ -30,11 +46,16 @@ using ProviderLog = std::function<void(stratus_log_level level, std::string_view
 /// stop. Faults on the provider's own threads cannot be contained in process.
 class NativeProvider {
  public:
-  /// Loads a provider library: dlopen(RTLD_NOW | RTLD_NODELETE), resolves __capability_provider_create, creates
-  /// the provider and checks its table. Errors (kInvalidArgument): the library fails to load (with dlerror, e.g.
-  /// wrong architecture or missing dependency), has no entry symbol, the entry returns null, the ABI version
-  /// differs from ours, or the table is incomplete.
-  static Expected<std::unique_ptr<NativeProvider>> load(const std::string& library_path);
+  /// Loads a provider library: reads which compiler built it, dlopen(RTLD_NOW | RTLD_NODELETE), then tells the
+  /// ABIs apart before calling anything: `stratus_provider_create` is the C ABI; `__capability_provider_create` is
+  /// the Rust ABI when the library was built by rustc, else the C ABI of libraries built before the entry point's
+  /// rename. A Rust provider's vtable and Result layouts are chosen from its rustc version and confirmed by probes
+  /// (a HealthRequest at load); its identity comes from `identity` (required, else kInvalidArgument).
+  /// Errors (kInvalidArgument): the library fails to load (with dlerror, e.g. wrong architecture or missing
+  /// dependency), has no entry symbol, the entry returns null, the C ABI version differs from ours, the table is
+  /// incomplete, or a Rust library's compiler version is unknown or its layout not recognised (naming the version).
+  static Expected<std::unique_ptr<NativeProvider>> load(const std::string& library_path,
+                                                        const ProviderIdentity& identity = {});
 
   /// Wraps a table created in process (built-in providers). `origin` names it in errors.
   static Expected<std::unique_ptr<NativeProvider>> fromTable(const stratus_provider* table, std::string origin);
@@ -53,8 +74,8 @@ class NativeProvider {
   /// until stop() returns.
   Expected<void> configureDispatch(ActorDispatch dispatch, ProviderLog log);
 
-  /// Calls the provider's handle_call. Errors: kHostError with the provider's message; kUnavailable after stop
-  /// or a crash.
+  /// Calls the provider's handle_call. Errors: kHostError with the provider's message; kMalformed for a reply that
+  /// breaks the ABI; kUnavailable after stop or a crash.
   Expected<Bytes> call(std::string_view actor, std::string_view operation, std::span<const uint8_t> msg);
 
   /// Stops the provider, within `timeout` in all: calls fail from now on; calls already running are waited for, then
@@ -66,18 +87,25 @@ class NativeProvider {
 
   bool crashed() const { return crashed_.load(); }
 
+  ProviderAbi abi() const { return abi_; }
+  /// The ABI and, for a Rust provider, its compiler and the layouts in use, e.g.
+  /// "Rust ABI (rustc 1.63.0: supertrait methods first with vptrs, 32-byte tagged Result)".
+  std::string abiDescription() const;
+
   /// For tests of the call/stop protocol: `hook` runs in every call() after it was admitted and before the
   /// provider's handle_call (nullptr: none). Not for production use.
   static void setAdmissionHookForTesting(void (*hook)());
 
  private:
-  struct DispatchContext;
-  NativeProvider(const stratus_provider* table, std::string origin);
-  Expected<void> checkTable() const;
+  NativeProvider(std::shared_ptr<ProviderBackend> backend, ProviderAbi abi, std::string origin,
+                 ProviderIdentity identity);
+  std::string who() const;
   // Counts a call out of in_flight_ and wakes a stop() waiting for the last one.
   void leave();
 
-  const stratus_provider* table_;
+  // Shared with a stop() that outlives its deadline: the stopping thread keeps the backend alive.
+  const std::shared_ptr<ProviderBackend> backend_;
+  const ProviderAbi abi_;
   std::string origin_;
   std::string capability_id_;
   std::string name_;

@@ -85,6 +85,8 @@ struct ProviderInfo {
   std::optional<int32_t> revision;
   bool healthy = true;
   std::string health_message;  ///< why it is unhealthy ("" when healthy)
+  /// The ABI it is driven through: "C ABI v1", or "Rust ABI (rustc 1.48.0: ...)" with the layouts in use.
+  std::string abi;
 };
 
 /// Something that happened on the host, for listeners (and, later, the lattice's event stream).

@@ -322,7 +322,7 @@ TEST_F(ProviderHostTest, LoaderRefusesLibrariesThatAreNotUsableProviders) {
 
   auto not_provider = host_->startProviderFromLibrary(kProviderDir + "/libnot_a_provider.so", providerClaims());
   ASSERT_FALSE(not_provider);
-  EXPECT_NE(not_provider.error().message.find("is not a stratus capability provider"), std::string::npos)
+  EXPECT_NE(not_provider.error().message.find("is not a capability provider: it exports neither"), std::string::npos)
       << not_provider.error().message;
 
   auto abi = host_->startProviderFromLibrary(kProviderDir + "/libstratus_test_provider_abi99.so", providerClaims());
