@@ -15,10 +15,10 @@ cmake -S . -B "$build-tsa" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=
 cmake --build "$build-tsa"
 
 tsan_tests=(lifecycle_test bus_test provider_host_test host_test instance_pool_test native_provider_test bounded_task_test
-  lattice_host_test live_update_test)
+  lattice_host_test live_update_test process_provider_test provider_isolation_test)
 cmake -S . -B "$build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATUS_SANITIZE=thread \
   -DSTRATUS_BUILD_TESTS=ON -DSTRATUS_BUILD_BENCH=OFF
 cmake --build "$build-tsan" --target "${tsan_tests[@]}"
 # halt_on_error: a data race fails its test instead of scrolling by.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --test-dir "$build-tsan" --output-on-failure -j2 \
-  -R '^(LifecycleTest|BusTest|HostIdentityTest|InvocationIdTest|ProviderHostTest|ArchiveHostTest|AllEngines/HostTest|InstancePoolTest|NativeProviderTest|BoundedTaskTest|LatticeTest|LiveUpdateTest)\.'
+  -R '^(LifecycleTest|BusTest|HostIdentityTest|InvocationIdTest|ProviderHostTest|ArchiveHostTest|AllEngines/HostTest|InstancePoolTest|NativeProviderTest|BoundedTaskTest|LatticeTest|LiveUpdateTest|ProcessProviderTest|ProviderIsolationTest)\.'

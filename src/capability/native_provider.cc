@@ -7,6 +7,7 @@
 
 #include "capability/c_provider.h"
 #include "capability/fault_guard.h"
+#include "capability/process_provider.h"
 #include "capability/provider_backend.h"
 #include "capability/rust_provider.h"
 #include "capability/rust_toolchain.h"
@@ -83,6 +84,21 @@ Expected<std::unique_ptr<NativeProvider>> NativeProvider::load(const std::string
   if (named.name.empty()) named.name = named.capability_id;
   return std::unique_ptr<NativeProvider>(
       new NativeProvider(std::move(*backend), ProviderAbi::kRust, library_path, std::move(named)));
+}
+
+Expected<ProviderAbi> NativeProvider::probeAbi(const std::string& library_path) {
+  auto traces = readRustTraces(library_path);
+  if (!traces) return fail(traces.takeError());
+  return traces->built_by_rustc ? ProviderAbi::kRust : ProviderAbi::kC;
+}
+
+Expected<std::unique_ptr<NativeProvider>> NativeProvider::loadInChildProcess(const std::string& library_path,
+                                                                            const ProviderIdentity& identity,
+                                                                            ProcessIsolation options) {
+  auto started = startProcessProvider(library_path, identity, std::move(options));
+  if (!started) return fail(started.takeError());
+  return std::unique_ptr<NativeProvider>(
+      new NativeProvider(std::move(started->backend), started->abi, library_path, std::move(started->identity)));
 }
 
 Expected<std::unique_ptr<NativeProvider>> NativeProvider::fromTable(const stratus_provider* table,

@@ -48,6 +48,10 @@ HostBuilder::~HostBuilder() = default;
 HostBuilder::HostBuilder(HostBuilder&&) noexcept = default;
 HostBuilder& HostBuilder::operator=(HostBuilder&&) noexcept = default;
 
+HostBuilder& HostBuilder::withProviderIsolation(ProviderIsolationPolicy policy) {
+  config_->settings.isolation = std::move(policy);
+  return *this;
+}
 HostBuilder& HostBuilder::withEngine(EngineMode mode) {
   config_->engine = mode;
   return *this;

@@ -31,10 +31,11 @@ Expected<void> updateActorFromRef(Host& host, std::string_view public_key, const
   return host.updateActorFromRegistry(public_key, image_ref);
 }
 
-Expected<std::string> startProviderFromRef(Host& host, const std::string& image_ref, std::string link_name) {
-  if (oci::isFilePath(image_ref)) return host.startProviderFromArchive(image_ref, std::move(link_name));
+Expected<std::string> startProviderFromRef(Host& host, const std::string& image_ref, std::string link_name,
+                                           std::optional<capability::ProviderIsolation> isolation) {
+  if (oci::isFilePath(image_ref)) return host.startProviderFromArchive(image_ref, std::move(link_name), isolation);
   STRATUS_TRY(checkNotAMissingFile(image_ref));
-  return host.startProviderFromRegistry(image_ref, std::move(link_name));
+  return host.startProviderFromRegistry(image_ref, std::move(link_name), isolation);
 }
 
 }  // namespace stratus::host

@@ -144,7 +144,7 @@ class Parser {
         const std::string where = "capabilities[" + std::to_string(i) + "]";
         const YAML::Node& c = caps[i];
         if (!c.IsMap()) return error(where, "expected a map with image_ref and link_name", c);
-        STRATUS_TRY(checkKeys(c, where, {"image_ref", "link_name"}));
+        STRATUS_TRY(checkKeys(c, where, {"image_ref", "link_name", "isolation"}));
         ManifestCapability cap;
         if (!c["image_ref"]) return error(where, "image_ref is missing", c);
         auto ref = scalar(c["image_ref"], where + ".image_ref");
@@ -154,6 +154,13 @@ class Parser {
           auto ln = scalar(c["link_name"], where + ".link_name");
           if (!ln) return fail(ln.takeError());
           cap.link_name = std::move(*ln);
+        }
+        if (c["isolation"] && !c["isolation"].IsNull()) {
+          auto iso = scalar(c["isolation"], where + ".isolation");
+          if (!iso) return fail(iso.takeError());
+          auto parsed = parseProviderIsolation(*iso);
+          if (!parsed) return error(where + ".isolation", parsed.error().message, c["isolation"]);
+          cap.isolation = *parsed;
         }
         m.capabilities.push_back(std::move(cap));
       }
@@ -243,7 +250,7 @@ Expected<void> applyManifest(Host& host, const Manifest& m) {
   for (size_t i = 0; i < m.capabilities.size(); ++i) {
     const auto& cap = m.capabilities[i];
     const std::string entry = "capabilities[" + std::to_string(i) + "] (" + cap.image_ref + ")";
-    auto pk = startProviderFromRef(host, resolveRef(m.base_dir, cap.image_ref), cap.link_name);
+    auto pk = startProviderFromRef(host, resolveRef(m.base_dir, cap.image_ref), cap.link_name, cap.isolation);
     if (!pk) return entryError(m, entry, pk.takeError());
   }
   for (size_t i = 0; i < m.links.size(); ++i) {

@@ -26,6 +26,7 @@ StandaloneHost::StandaloneHost(std::unique_ptr<EngineSelection> engines, HostSet
       clock_(std::move(settings.clock)),
       cache_dir_(settings.cache_dir.empty() ? defaultProviderCacheDir() : settings.cache_dir),
       stop_timeout_(settings.stop_timeout),
+      isolation_(settings.isolation),
       authorizer_(std::move(settings.authorizer)),
       registry_(std::make_shared<oci::RegistryClient>(std::move(settings.registry_client)),
                 std::move(settings.registry_cache)),
@@ -294,26 +295,40 @@ void StandaloneHost::tierUp(const std::weak_ptr<Actor>& weak, Expected<std::shar
 
 // ---- providers ----
 
-Expected<std::string> StandaloneHost::startProviderFromArchive(const std::string& path, std::string link_name) {
-  auto loaded = loadProviderArchive(path, cache_dir_, clock_());
-  if (!loaded) return fail(loaded.takeError());
-  return startProvider(std::move(loaded->native), loaded->claims, std::move(link_name), path);
+Expected<std::string> StandaloneHost::startProviderFromArchive(
+    const std::string& path, std::string link_name, std::optional<capability::ProviderIsolation> isolation) {
+  auto unpacked = unpackProviderArchive(path, cache_dir_, clock_());
+  if (!unpacked) return fail(unpacked.takeError());
+  return startProviderLibrary(unpacked->library, unpacked->claims, std::move(link_name), path, isolation);
 }
 
-Expected<std::string> StandaloneHost::startProviderFromRegistry(const std::string& reference, std::string link_name) {
+Expected<std::string> StandaloneHost::startProviderFromRegistry(
+    const std::string& reference, std::string link_name, std::optional<capability::ProviderIsolation> isolation) {
   auto fetched = fetchArtifact(reference, oci::ArtifactKind::kProvider);
   if (!fetched) return fail(fetched.takeError());
-  auto loaded = loadProviderArchive(fetched->path, cache_dir_, clock_());
-  if (!loaded) return fail(loaded.takeError().prefixed(reference + ": "));
-  return startProvider(std::move(loaded->native), loaded->claims, std::move(link_name), reference);
+  auto unpacked = unpackProviderArchive(fetched->path, cache_dir_, clock_());
+  if (!unpacked) return fail(unpacked.takeError().prefixed(reference + ": "));
+  return startProviderLibrary(unpacked->library, unpacked->claims, std::move(link_name), reference, isolation);
 }
 
-Expected<std::string> StandaloneHost::startProviderFromLibrary(const std::string& library_path,
-                                                               const claims::ProviderClaims& claims,
-                                                               std::string link_name) {
-  auto native = capability::NativeProvider::load(library_path, {claims.metadata.capid, claims.metadata.name});
-  if (!native) return fail(native.takeError());
-  return startProvider(std::move(*native), claims, std::move(link_name), library_path);
+Expected<std::string> StandaloneHost::startProviderFromLibrary(
+    const std::string& library_path, const claims::ProviderClaims& claims, std::string link_name,
+    std::optional<capability::ProviderIsolation> isolation) {
+  return startProviderLibrary(library_path, claims, std::move(link_name), library_path, isolation);
+}
+
+Expected<std::string> StandaloneHost::startProviderLibrary(const std::string& library,
+                                                           const claims::ProviderClaims& claims,
+                                                           std::string link_name, std::string origin,
+                                                           std::optional<capability::ProviderIsolation> isolation) {
+  const auto mode = chooseIsolation(library, isolation, isolation_);
+  auto native = loadProviderLibrary(library, claims, mode, isolation_);
+  if (!native) {
+    Error e = native.takeError();
+    if (origin != library) e = std::move(e).prefixed(origin + ": ");
+    return fail(std::move(e));
+  }
+  return startProvider(std::move(*native), claims, std::move(link_name), std::move(origin));
 }
 
 Expected<std::string> StandaloneHost::startProviderFromTable(const stratus_provider* table,

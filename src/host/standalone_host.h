@@ -31,6 +31,7 @@ struct HostSettings {
   std::chrono::milliseconds health_timeout{2000};
   std::chrono::milliseconds stop_timeout{10000};
   std::string cache_dir{};  ///< provider libraries; "" = the default
+  ProviderIsolationPolicy isolation{};
   std::shared_ptr<const Authorizer> authorizer{};
   std::map<std::string, std::string> labels{};
   oci::ClientOptions registry_client{};
@@ -75,10 +76,13 @@ class StandaloneHost final : public Host {
   std::vector<ActorInfo> actors() const override;
   std::vector<claims::ActorClaims> actorClaims() const override;
 
-  Expected<std::string> startProviderFromArchive(const std::string& path, std::string link_name) override;
-  Expected<std::string> startProviderFromRegistry(const std::string& reference, std::string link_name) override;
+  Expected<std::string> startProviderFromArchive(const std::string& path, std::string link_name,
+                                                 std::optional<capability::ProviderIsolation> isolation) override;
+  Expected<std::string> startProviderFromRegistry(const std::string& reference, std::string link_name,
+                                                  std::optional<capability::ProviderIsolation> isolation) override;
   Expected<std::string> startProviderFromLibrary(const std::string& library_path, const claims::ProviderClaims& claims,
-                                                 std::string link_name) override;
+                                                 std::string link_name,
+                                                 std::optional<capability::ProviderIsolation> isolation) override;
   Expected<std::string> startProviderFromTable(const stratus_provider* table, const claims::ProviderClaims& claims,
                                                std::string link_name) override;
   Expected<void> stopProvider(std::string_view provider_id, std::string_view link_name) override;
@@ -122,6 +126,10 @@ class StandaloneHost final : public Host {
   Expected<Bytes> fetchActor(const std::string& reference);
   Expected<std::string> startProvider(std::unique_ptr<capability::NativeProvider> native,
                                       const claims::ProviderClaims& claims, std::string link_name, std::string origin);
+  // Loads a library with the isolation chosen for it, then startProvider.
+  Expected<std::string> startProviderLibrary(const std::string& library, const claims::ProviderClaims& claims,
+                                             std::string link_name, std::string origin,
+                                             std::optional<capability::ProviderIsolation> isolation);
   // Stops a provider already out of the table: no more binds, its stop (bounded), the event.
   void retireProvider(Provider& provider);
   void tierUp(const std::weak_ptr<Actor>& weak, Expected<std::shared_ptr<const engine::Module>> native, double seconds);
@@ -133,6 +141,7 @@ class StandaloneHost final : public Host {
   const std::function<int64_t()> clock_;
   const std::string cache_dir_;
   const std::chrono::milliseconds stop_timeout_;
+  const ProviderIsolationPolicy isolation_;
   const std::shared_ptr<const Authorizer> authorizer_;
   oci::ArtifactCache registry_;
   const bool live_updates_;

@@ -9,7 +9,7 @@
 #include "lattice/control_wire.h"
 #include "lattice/nats_client.h"
 #include "lattice/subjects.h"
-#include "lattice/work_queue.h"
+#include "common/work_queue.h"
 #include "stratus/host/host.h"
 
 namespace stratus::lattice {

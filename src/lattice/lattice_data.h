@@ -9,7 +9,7 @@
 #include "lattice/nats_client.h"
 #include "lattice/nats_kv.h"
 #include "lattice/subjects.h"
-#include "lattice/work_queue.h"
+#include "common/work_queue.h"
 #include "stratus/host/host.h"
 
 namespace stratus::lattice {

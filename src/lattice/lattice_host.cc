@@ -8,7 +8,7 @@
 #include "lattice/lattice_bus.h"
 #include "lattice/lattice_data.h"
 #include "lattice/rpc_server.h"
-#include "lattice/work_queue.h"
+#include "common/work_queue.h"
 #include "stratus/lattice/lattice.h"
 
 namespace stratus::lattice {

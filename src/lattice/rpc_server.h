@@ -9,7 +9,7 @@
 #include "lattice/antiforgery.h"
 #include "lattice/nats_client.h"
 #include "lattice/subjects.h"
-#include "lattice/work_queue.h"
+#include "common/work_queue.h"
 #include "stratus/common/thread_annotations.h"
 #include "stratus/host/bus.h"
 #include "stratus/host/host.h"

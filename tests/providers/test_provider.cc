@@ -10,6 +10,8 @@
 // Operations (from actors):
 //   Echo      msg -> msg;  WhoAmI -> the calling actor's key;  Fail -> error "requested failure: <msg>"
 //   Garbage   -> bytes that are not msgpack;  Crash -> null dereference (SIGSEGV)
+//   Abort -> abort();  Exit -> _Exit(3);  CrashOnThread -> null dereference on a thread of the provider's own
+//   Leak <n>  -> allocates and touches n bytes it never frees; the total so far;  Pid -> the process id
 //   CallActor msgpack {actor, operation, payload} -> dispatches to the actor and returns its reply
 //   SetHealthy "0"/"1" -> later HealthRequests report unhealthy ("told to be unhealthy") or healthy
 //   Bindings  -> msgpack map actor -> map of the link values of every bound actor
@@ -17,8 +19,12 @@
 //   HangHealth <path>  -> later HealthRequests block until the file <path> exists ("" ends that)
 //   Blocked   -> how many calls are blocked right now (Hang, HangHealth, BIND_GATE), as decimal text
 // Link values: BIND_GATE=<path> makes BindActor block until the file <path> exists.
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -75,6 +81,25 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
     if (op == "Crash") {
       volatile int* null_pointer = nullptr;
       return Bytes{static_cast<uint8_t>(*null_pointer)};
+    }
+    // Faults that only a provider in a process of its own survives (process isolation tests).
+    if (op == "Abort") std::abort();
+    if (op == "Exit") std::_Exit(3);
+    if (op == "CrashOnThread") {
+      std::thread([] { *static_cast<volatile int*>(nullptr) = 1; }).detach();
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+      return Bytes{};
+    }
+    if (op == "Leak") {
+      const size_t n = std::stoul(std::string(msg.begin(), msg.end()));
+      auto* p = static_cast<char*>(std::malloc(n));
+      if (p) std::memset(p, 1, n);  // touched, so it counts against the process
+      const std::string total = std::to_string(leaked_ += n);
+      return Bytes(total.begin(), total.end());
+    }
+    if (op == "Pid") {
+      const std::string pid = std::to_string(::getpid());
+      return Bytes(pid.begin(), pid.end());
     }
     if (op == "Hang") {
       waitFor(std::string(reinterpret_cast<const char*>(msg.data()), msg.size()));
@@ -136,6 +161,7 @@ class TestProvider final : public stratus::provider::CapabilityProvider {
   std::atomic<int> blocked_{0};
   std::string health_gate_;  // guarded by mu_
   std::atomic<bool> healthy_{true};
+  std::atomic<size_t> leaked_{0};
   std::mutex mu_;
   std::map<std::string, std::map<std::string, std::string>> bindings_;
 };

@@ -14,5 +14,6 @@ void addUpCommand(CLI::App& app);
 void addCompileCommand(CLI::App& app);
 void addCtlCommand(CLI::App& app);
 void addRegCommand(CLI::App& app);
+void addProviderHostCommand(CLI::App& app);
 
 }  // namespace stratus::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   stratus::cli::addCompileCommand(app);
   stratus::cli::addCtlCommand(app);
   stratus::cli::addRegCommand(app);
+  stratus::cli::addProviderHostCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -41,6 +41,9 @@ struct UpArgs {
   std::string oci_cache_dir;
   bool allow_live_updates = false;
   bool disable_strict_update_check = false;
+  // Where providers run (docs/providers.md, "Isolation").
+  std::string provider_isolation = "auto";
+  int provider_max_restarts = 5;
 };
 
 // The host runs standalone or, with lattice flags, joined to the lattice; either way `host()` is the host.
@@ -113,6 +116,17 @@ void run(const UpArgs& args) {
   cache.dir = args.oci_cache_dir;
   builder.withRegistry(std::move(registry), std::move(cache));
   builder.withLiveUpdates(args.allow_live_updates, !args.disable_strict_update_check);
+  host::ProviderIsolationPolicy isolation;
+  if (args.provider_isolation != "auto") {
+    auto chosen = host::parseProviderIsolation(args.provider_isolation);
+    if (!chosen) failCommand("--provider-isolation: " + chosen.error().message + " or auto");
+    isolation.mode = *chosen;
+  }
+  // Children run this very binary, in its hidden provider-host mode.
+  std::error_code ec;
+  isolation.process.executable = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  isolation.process.max_restarts = args.provider_max_restarts;
+  builder.withProviderIsolation(std::move(isolation));
   for (const auto& [k, v] : manifest->labels) builder.withLabel(k, v);
   for (const auto& label : args.labels) {
     auto eq = label.find('=');
@@ -186,6 +200,15 @@ void addUpCommand(CLI::App& app) {
   up->add_flag("--disable-strict-update-check", args->disable_strict_update_check,
                "Let a live update change the actor's capabilities (strict: the same capabilities)")
       ->envname("DISABLE_STRICT_UPDATE_CHECK");
+  up->add_option("--provider-isolation", args->provider_isolation,
+                 "Where providers run unless their manifest entry says (isolation:): process (a child process each, "
+                 "restarted when it dies), inproc, or auto (Rust-ABI providers in a process, C-ABI ones in process)")
+      ->check(CLI::IsMember({"auto", "process", "inproc"}))
+      ->capture_default_str();
+  up->add_option("--provider-max-restarts", args->provider_max_restarts,
+                 "Crashes in a row after which a provider in a child process is given up")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
 
   // Lattice flags (wasmCloud 0.18's names and environment variables); any of them joins the host to a lattice.
   std::vector<CLI::Option*> lattice_options;

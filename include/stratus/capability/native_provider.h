@@ -35,6 +35,29 @@ enum class ProviderAbi {
   kRust,  ///< the seeds' Rust `CapabilityProvider` trait object (wasmCloud 0.18 / waSCC providers)
 };
 
+/// How a provider in a child process is run and supervised (NativeProvider::loadInChildProcess).
+struct ProcessIsolation {
+  /// A `stratus` binary: the child runs `<executable> provider-host --library <path> ...`.
+  std::string executable;
+  /// Crashes in a row (each within 30 s of its start) after which the provider is given up.
+  int max_restarts = 5;
+  /// A call not answered within this kills the child (calls in flight fail) and restarts it; HealthRequest uses
+  /// health_timeout.
+  std::chrono::milliseconds call_timeout{60000};
+  std::chrono::milliseconds health_timeout{2000};
+  /// The first delay before a restart, doubled after each crash in a row up to restart_backoff_max.
+  std::chrono::milliseconds restart_backoff{100};
+  std::chrono::milliseconds restart_backoff_max{5000};
+  /// Receives the child's output, line by line, and what happened to it (deaths, restarts, giving up).
+  ProviderLog log;
+};
+
+/// Where a provider runs.
+enum class ProviderIsolation {
+  kInProcess,  ///< dlopen'ed into the host: fastest; a crash on a provider's own thread kills the host
+  kProcess,    ///< in a child process: a crash or hang costs a restart, never the host
+};
+
 class ProviderBackend;
 struct DispatchContext;
 
@@ -56,6 +79,20 @@ class NativeProvider {
   /// incomplete, or a Rust library's compiler version is unknown or its layout not recognised (naming the version).
   static Expected<std::unique_ptr<NativeProvider>> load(const std::string& library_path,
                                                         const ProviderIdentity& identity = {});
+
+  /// Loads the provider in a child process (`options.executable provider-host`), which loads it as load() does,
+  /// and supervises it: its death (a signal, an exit) or a missed deadline is seen at once, the calls in flight
+  /// fail with an error saying what happened, and it is restarted with backoff, configured again and sent the
+  /// BindActor of every actor bound to it; new calls during a restart fail at once (kUnavailable). Given up after
+  /// `options.max_restarts` crashes in a row. Errors: those of load() (from the child), or kIo when the child
+  /// cannot be started.
+  static Expected<std::unique_ptr<NativeProvider>> loadInChildProcess(const std::string& library_path,
+                                                                      const ProviderIdentity& identity,
+                                                                      ProcessIsolation options);
+
+  /// The ABI of the library at `library_path` as its bytes tell it, without loading it: kRust when rustc built it.
+  /// Errors: kIo when it cannot be read.
+  static Expected<ProviderAbi> probeAbi(const std::string& library_path);
 
   /// Wraps a table created in process (built-in providers). `origin` names it in errors.
   static Expected<std::unique_ptr<NativeProvider>> fromTable(const stratus_provider* table, std::string origin);

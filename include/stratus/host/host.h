@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stratus/capability/native_provider.h"
 #include "stratus/claims/claims.h"
 #include "stratus/common/expected.h"
 #include "stratus/engine/aot.h"
@@ -88,6 +89,20 @@ struct ProviderInfo {
   /// The ABI it is driven through: "C ABI v1", or "Rust ABI (rustc 1.48.0: ...)" with the layouts in use.
   std::string abi;
 };
+
+/// Where the host runs providers (HostBuilder::withProviderIsolation; docs/providers.md, "Isolation").
+struct ProviderIsolationPolicy {
+  /// Every provider's isolation unless its start asks for another; nullopt chooses by kind: a provider built by
+  /// rustc (the Rust ABI, where a panic unwinding into the host is undefined behaviour) runs in a child process
+  /// when `process.executable` is set, every other provider in process.
+  std::optional<capability::ProviderIsolation> mode;
+  /// How child processes are run: `executable` (a stratus binary, run as `stratus provider-host`) is needed for
+  /// kProcess; restarts and deadlines; `log` defaults to the host's log.
+  capability::ProcessIsolation process;
+};
+
+/// "process" or "inproc" (as manifests and --provider-isolation write them). kInvalidArgument names the choices.
+Expected<capability::ProviderIsolation> parseProviderIsolation(std::string_view text);
 
 /// Something that happened on the host, for listeners (and, later, the lattice's event stream).
 struct HostEvent {
@@ -165,6 +180,8 @@ class HostBuilder {
   /// Where provider libraries unpacked from archives are cached (default $XDG_CACHE_HOME/stratus/providers, else
   /// ~/.cache/stratus/providers, else $TMPDIR/stratus-cache/providers).
   HostBuilder& withProviderCacheDir(std::string dir);
+  /// Where providers run: in process, in child processes, or by kind (the default; see ProviderIsolationPolicy).
+  HostBuilder& withProviderIsolation(ProviderIsolationPolicy policy);
   /// Allows live updates of running actors (Host::updateActor; wasmCloud's --allow-live-updates), off by default.
   /// `strict` (the default) also requires the new module to claim exactly the same capabilities
   /// (--disable-strict-update-check turns it off).
@@ -234,16 +251,20 @@ class Host {
   /// provider's public key. Errors: kMalformed/kInvalidClaims from the archive, kNotFound when the archive has no
   /// library for this host's target, kAlreadyExists when a provider already serves (contract, link name) here,
   /// kInvalidArgument when the library fails to load or is not a provider.
-  virtual Expected<std::string> startProviderFromArchive(const std::string& path, std::string link_name = "default") = 0;
+  /// `isolation` overrides the host's ProviderIsolationPolicy for this provider.
+  virtual Expected<std::string> startProviderFromArchive(
+      const std::string& path, std::string link_name = "default",
+      std::optional<capability::ProviderIsolation> isolation = std::nullopt) = 0;
   /// Fetches a provider archive from an OCI registry (as startActorFromRegistry) and starts it as
   /// startProviderFromArchive does; the provider's origin is `reference`.
-  virtual Expected<std::string> startProviderFromRegistry(const std::string& reference,
-                                                          std::string link_name = "default") = 0;
+  virtual Expected<std::string> startProviderFromRegistry(
+      const std::string& reference, std::string link_name = "default",
+      std::optional<capability::ProviderIsolation> isolation = std::nullopt) = 0;
   /// Starts a provider library (.so) with the given claims, trusted as given (for embedders and development; the
   /// claims' capid must match the library's capability_id).
-  virtual Expected<std::string> startProviderFromLibrary(const std::string& library_path,
-                                                         const claims::ProviderClaims& claims,
-                                                         std::string link_name = "default") = 0;
+  virtual Expected<std::string> startProviderFromLibrary(
+      const std::string& library_path, const claims::ProviderClaims& claims, std::string link_name = "default",
+      std::optional<capability::ProviderIsolation> isolation = std::nullopt) = 0;
   /// Starts a provider from a function table created in process (same checks as a library).
   virtual Expected<std::string> startProviderFromTable(const stratus_provider* table,
                                                        const claims::ProviderClaims& claims,
@@ -293,6 +314,7 @@ Expected<std::string> startActorFromRef(Host& host, const std::string& image_ref
 Expected<void> updateActorFromRef(Host& host, std::string_view public_key, const std::string& image_ref);
 /// The same rule for provider archives (startProviderFromArchive / startProviderFromRegistry).
 Expected<std::string> startProviderFromRef(Host& host, const std::string& image_ref,
-                                           std::string link_name = "default");
+                                           std::string link_name = "default",
+                                           std::optional<capability::ProviderIsolation> isolation = std::nullopt);
 
 }  // namespace stratus::host

@@ -25,6 +25,8 @@ struct ManifestActor {
 struct ManifestCapability {
   std::string image_ref;  ///< path of a .par / .par.gz file, or an OCI reference
   std::string link_name = "default";
+  /// `isolation: process | inproc`; unset: the host's policy (stratus up --provider-isolation).
+  std::optional<capability::ProviderIsolation> isolation;
 };
 
 /// A parsed manifest. Paths are as written; applyManifest resolves relative ones against `base_dir`.

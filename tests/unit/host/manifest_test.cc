@@ -121,6 +121,22 @@ TEST(ManifestTest, ActorEntriesMayChooseTheirEngine) {
   EXPECT_EQ(m->actors[2].engine, EngineMode::automatic());
 }
 
+TEST(ManifestTest, CapabilityEntriesMayChooseTheirIsolation) {
+  auto m = parseManifest("capabilities:\n  - {image_ref: a.par.gz}\n  - {image_ref: b.par.gz, isolation: process}\n"
+                         "  - {image_ref: c.par.gz, isolation: inproc}\n",
+                         "m.yaml", fakeEnv({}));
+  ASSERT_TRUE(m) << m.error().toString();
+  ASSERT_EQ(m->capabilities.size(), 3u);
+  EXPECT_EQ(m->capabilities[0].isolation, std::nullopt);
+  EXPECT_EQ(m->capabilities[1].isolation, capability::ProviderIsolation::kProcess);
+  EXPECT_EQ(m->capabilities[2].isolation, capability::ProviderIsolation::kInProcess);
+  auto bad = parseManifest("capabilities:\n  - {image_ref: b.par.gz, isolation: vm}\n", "m.yaml", fakeEnv({}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("capabilities[0].isolation: unknown isolation 'vm' (expected process or inproc)"),
+            std::string::npos)
+      << bad.error().message;
+}
+
 TEST(ManifestTest, ApplyingStartsActorsRelativeToTheManifestAndNamesTheFailingEntry) {
   const std::string dir = ::testing::TempDir() + "/manifest_apply";
   std::filesystem::create_directories(dir);

@@ -1,4 +1,5 @@
-// The threads that run what arrives from the lattice: never on a libnats thread.
+// A pool of threads started as the load needs them: what runs lattice requests off libnats threads, and the calls
+// between a host and its out-of-process providers.
 #pragma once
 
 #include <condition_variable>
@@ -9,7 +10,7 @@
 
 #include "stratus/common/thread_annotations.h"
 
-namespace stratus::lattice {
+namespace stratus {
 
 /// Runs posted tasks on up to `max_threads` threads, started as the load needs them and kept afterwards. A task may
 /// block (an actor calling another host waits for its reply): with a thread per task in flight, a call chain that
@@ -39,4 +40,4 @@ class WorkQueue {
   bool stopping_ STRATUS_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace stratus::lattice
+}  // namespace stratus

@@ -1,6 +1,6 @@
-#include "lattice/work_queue.h"
+#include "common/work_queue.h"
 
-namespace stratus::lattice {
+namespace stratus {
 
 bool WorkQueue::post(std::function<void()> task) {
   MutexLock lock(mu_);
@@ -41,4 +41,4 @@ void WorkQueue::stop() {
   for (auto& t : threads) t.join();
 }
 
-}  // namespace stratus::lattice
+}  // namespace stratus
