@@ -206,5 +206,21 @@ if [ "${STRATUS_BENCH_OCI:-1}" != 0 ]; then
 else
   echo "== OCI: skipped (STRATUS_BENCH_OCI=0)"
 fi
+# Process isolation: a provider call in process vs in a child process, and a restart (stratus_isolation_bench;
+# writes isolation.json). STRATUS_BENCH_ISOLATION=0 skips it.
+isolation_status=0
+rm -f "$results/isolation.json" "$results/isolation.txt"
+if [ "${STRATUS_BENCH_ISOLATION:-1}" != 0 ]; then
+  echo "== Isolation: provider calls in process vs in a child process, restart time"
+  ninja -C "$build" -j "$jobs" stratus_isolation_bench
+  rust_kv=$(ls "$build"/tests/providers/rust/libkv_provider-*.so 2>/dev/null | sort -V | tail -1)
+  "$build/bench/stratus_isolation_bench" --stratus "$build/tools/stratus/stratus" \
+    --ping "$build/providers/libstratus_bench_ping.so" \
+    --test-provider "$build/tests/providers/libstratus_test_provider.so" ${rust_kv:+--rust-kv "$rust_kv"} \
+    --json "$results/isolation.json" 2>"$results/isolation.log" | tee "$results/isolation.txt" || isolation_status=$?
+  tee -a "$results/summary.txt" <"$results/isolation.txt" >/dev/null
+else
+  echo "== Isolation: skipped (STRATUS_BENCH_ISOLATION=0)"
+fi
 [ "$summary_status" -eq 0 ] && [ "$http_status" -eq 0 ] && [ "${kv_status:-0}" -eq 0 ] && [ "$nats_status" -eq 0 ] &&
-  [ "$lattice_status" -eq 0 ] && [ "$oci_status" -eq 0 ]
+  [ "$lattice_status" -eq 0 ] && [ "$oci_status" -eq 0 ] && [ "$isolation_status" -eq 0 ]
