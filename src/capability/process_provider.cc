@@ -359,10 +359,7 @@ class ProcessBackend final : public ProviderBackend {
       std::lock_guard lock(mu_);
       context = context_;
     }
-    const std::string& m = f.fields[2];
-    Expected<Bytes> r = context ? context->dispatch(f.fields[0], f.fields[1],
-                                                    std::span<const uint8_t>(
-                                                        reinterpret_cast<const uint8_t*>(m.data()), m.size()))
+    Expected<Bytes> r = context ? context->dispatch(f.fields[0], f.fields[1], frames::bytesOf(f.fields[2]))
                                 : Expected<Bytes>(fail(ErrorCode::kUnavailable, "no dispatcher configured"));
     std::lock_guard write(write_mu_);
     {

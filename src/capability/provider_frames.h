@@ -50,6 +50,9 @@ Expected<Frame> read(int fd);
 Expected<void> writeReply(int fd, Type type, uint64_t id, const Expected<Bytes>& result);
 /// The result a reply carries. kMalformed for a reply that breaks the format.
 Expected<Bytes> replyOf(const Frame& frame);
+inline std::span<const uint8_t> bytesOf(const std::string& field) {
+  return {reinterpret_cast<const uint8_t*>(field.data()), field.size()};
+}
 inline std::string_view view(std::span<const uint8_t> b) {
   return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }

@@ -85,9 +85,7 @@ int runProviderHost(int fd, const std::string& library_path, const ProviderIdent
       case frames::Type::kCall: {
         if (frame->fields.size() != 3) return 2;
         calls.post([&, id, f = std::move(*frame)] {
-          const std::string& m = f.fields[2];
-          auto r = provider->call(f.fields[0], f.fields[1],
-                                  std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(m.data()), m.size()));
+          auto r = provider->call(f.fields[0], f.fields[1], frames::bytesOf(f.fields[2]));
           link.reply(id, r);
           if (provider->crashed()) _exit(kProviderHostCrashedExit);  // its state may be corrupt: start afresh
         });

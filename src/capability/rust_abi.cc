@@ -56,11 +56,11 @@ extern "C" void dropHostError(void* self) { std::free(static_cast<HostError*>(se
 using WriteStrFn = uint8_t (*)(void* self, const char* s, size_t len);
 
 // Finds the fmt::Write a provider's Formatter writes to. The Formatter's shape is told by its first word: the
-// width's Option tag (0 or 1) in the classic shape, the buffer's data pointer in the newer one. The candidate is
-// used only if its vtable lies in data and its write_str in code.
+// width's Option tag (0 or 1) in the classic shape, the buffer's data pointer in the newer one; only the words of
+// that shape are read (the &mut Formatter Rust passes is valid). The candidate is used only if its vtable lies in
+// data and its write_str in code.
 bool findWriter(void* formatter, void** data, WriteStrFn* write_str) {
   auto* words = static_cast<void**>(formatter);
-  if (!readable(words, 8 * sizeof(void*))) return false;
   const auto first = reinterpret_cast<uintptr_t>(words[0]);
   void** pair = first <= 1 ? words + 4 : words;
   auto* vtable = static_cast<void**>(pair[1]);

@@ -16,10 +16,14 @@
 #include "stratus/capability/native_provider.h"
 #include "stratus/codec/core.h"
 #include "stratus/codec/msgpack.h"
+#include "support/payloads.h"
 #include "support/rust_providers.h"
 
 namespace stratus::capability {
 namespace {
+
+using stratus::testing::bytesOf;
+using stratus::testing::textOf;
 
 using namespace std::chrono_literals;
 
@@ -34,8 +38,6 @@ constexpr const char* kDiesOfSegvOnItsOwnThread = "its process exited with statu
 constexpr const char* kDiesOfSegvOnItsOwnThread = "its process killed by SIGSEGV";
 #endif
 
-std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
-Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 class ProcessProviderTest : public ::testing::Test {
  protected:
@@ -57,7 +59,7 @@ class ProcessProviderTest : public ::testing::Test {
     if (!p) return nullptr;
     auto configured = (*p)->configureDispatch(
         [](std::string_view actor, std::string_view op, std::span<const uint8_t> msg) -> Expected<Bytes> {
-          Bytes out = bytes(std::string(actor) + "/" + std::string(op) + ":");
+          Bytes out = bytesOf(std::string(actor) + "/" + std::string(op) + ":");
           out.insert(out.end(), msg.begin(), msg.end());
           return out;
         },
@@ -83,12 +85,12 @@ class ProcessProviderTest : public ::testing::Test {
 
   static std::string pidOf(NativeProvider& p) {
     auto r = callOnceBack(p, "Pid", {});
-    return r ? text(*r) : "error: " + r.error().message;
+    return r ? textOf(*r) : "error: " + r.error().message;
   }
 
   static Bytes callActorPayload() {
     codec::Writer w;
-    w.mapHeader(3).str("actor").str(kActor).str("operation").str("Echo").str("payload").bin(bytes("back"));
+    w.mapHeader(3).str("actor").str(kActor).str("operation").str("Echo").str("payload").bin(bytesOf("back"));
     return w.take();
   }
 
@@ -112,16 +114,16 @@ TEST_F(ProcessProviderTest, RunsInAChildProcessAndServesBothWays) {
   EXPECT_EQ(p->capabilityId(), "stratus:test");
   const std::string pid = pidOf(*p);
   EXPECT_NE(pid, std::to_string(::getpid()));
-  auto echo = p->call(kActor, "Echo", bytes("hello"));
+  auto echo = p->call(kActor, "Echo", bytesOf("hello"));
   ASSERT_TRUE(echo) << echo.error().toString();
-  EXPECT_EQ(text(*echo), "hello");
-  auto failed = p->call(kActor, "Fail", bytes("x"));
+  EXPECT_EQ(textOf(*echo), "hello");
+  auto failed = p->call(kActor, "Fail", bytesOf("x"));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kHostError);
   EXPECT_EQ(failed.error().message, "requested failure: x");
   auto back = p->call(kActor, "CallActor", callActorPayload());  // provider -> host dispatcher -> "actor"
   ASSERT_TRUE(back) << back.error().toString();
-  EXPECT_EQ(text(*back), std::string(kActor) + "/Echo:back");
+  EXPECT_EQ(textOf(*back), std::string(kActor) + "/Echo:back");
   ASSERT_TRUE(p->stop());
   EXPECT_EQ(p->call(kActor, "Echo", {}).error().code, ErrorCode::kUnavailable);
 }
@@ -166,13 +168,13 @@ TEST_F(ProcessProviderTest, AHungCallIsKilledAtItsDeadlineAndTheProviderRestarts
   auto p = start(std::move(o));
   ASSERT_TRUE(p);
   const auto began = std::chrono::steady_clock::now();
-  auto r = p->call(kActor, "Hang", bytes("/nonexistent/never"));
+  auto r = p->call(kActor, "Hang", bytesOf("/nonexistent/never"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded);
   EXPECT_NE(r.error().message.find("did not answer Hang within 500 ms; its process was killed"), std::string::npos)
       << r.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - began, 10s);  // bounded, not hung (the bound is generous)
-  auto echo = callOnceBack(*p, "Echo", bytes("again"));
+  auto echo = callOnceBack(*p, "Echo", bytesOf("again"));
   ASSERT_TRUE(echo) << echo.error().toString();
   EXPECT_TRUE(logged("did not answer within 500 ms and was killed"));
   ASSERT_TRUE(p->stop());
@@ -182,11 +184,11 @@ TEST_F(ProcessProviderTest, AHungCallIsKilledAtItsDeadlineAndTheProviderRestarts
 TEST_F(ProcessProviderTest, AKillFromOutsideFailsTheCallInFlightAtOnce) {
   auto p = start(options());
   ASSERT_TRUE(p);
-  auto leaked = p->call(kActor, "Leak", bytes("33554432"));
+  auto leaked = p->call(kActor, "Leak", bytesOf("33554432"));
   ASSERT_TRUE(leaked) << leaked.error().toString();
   const pid_t pid = std::stoi(pidOf(*p));
   Expected<Bytes> hung = Bytes{};
-  std::thread caller([&] { hung = p->call(kActor, "Hang", bytes("/nonexistent/never")); });
+  std::thread caller([&] { hung = p->call(kActor, "Hang", bytesOf("/nonexistent/never")); });
   std::this_thread::sleep_for(100ms);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   caller.join();
@@ -194,7 +196,7 @@ TEST_F(ProcessProviderTest, AKillFromOutsideFailsTheCallInFlightAtOnce) {
   EXPECT_EQ(hung.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(hung.error().message.find("its process killed by SIGKILL (Killed) during the call"), std::string::npos)
       << hung.error().message;
-  auto echo = callOnceBack(*p, "Echo", bytes("fresh"));
+  auto echo = callOnceBack(*p, "Echo", bytesOf("fresh"));
   ASSERT_TRUE(echo) << echo.error().toString();
   EXPECT_NE(pidOf(*p), std::to_string(pid));
   ASSERT_TRUE(p->stop());
@@ -234,8 +236,8 @@ TEST_F(ProcessProviderTest, CallsUnderLoadEitherSucceedOrFailClearlyWhileItCrash
   for (int t = 0; t < 4; ++t) {
     callers.emplace_back([&] {
       while (!done) {
-        auto r = p->call(kActor, "Echo", bytes("load"));
-        if (r && text(*r) == "load") {
+        auto r = p->call(kActor, "Echo", bytesOf("load"));
+        if (r && textOf(*r) == "load") {
           ++ok;
         } else if (!r && r.error().code == ErrorCode::kUnavailable) {
           ++failed_clearly;
@@ -321,9 +323,9 @@ TEST_F(ProcessProviderTest, RustProvidersRunInAChildProcessToo) {
         },
         nullptr));
     auto r = (*p)->call(kActor, "Call", nlohmann::json::to_msgpack({{"actor", kActor}, {"operation", "Echo"},
-                                                                    {"msg", nlohmann::json::binary(bytes("rs"))}}));
+                                                                    {"msg", nlohmann::json::binary(bytesOf("rs"))}}));
     ASSERT_TRUE(r) << version << ": " << r.error().toString();
-    EXPECT_EQ(text(*r), "rs");
+    EXPECT_EQ(textOf(*r), "rs");
     ASSERT_TRUE((*p)->stop());
   }
 }

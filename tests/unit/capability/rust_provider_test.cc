@@ -10,10 +10,14 @@
 #include <vector>
 
 #include "stratus/capability/native_provider.h"
+#include "support/payloads.h"
 #include "support/rust_providers.h"
 
 namespace stratus::capability {
 namespace {
+
+using stratus::testing::bytesOf;
+using stratus::testing::textOf;
 
 const std::string kDir = STRATUS_RUST_PROVIDER_DIR;
 const std::string kTestProviderDir = STRATUS_TEST_PROVIDER_DIR;
@@ -25,8 +29,6 @@ std::vector<std::string> rustVersions() {
 
 Bytes pack(const nlohmann::json& j) { return nlohmann::json::to_msgpack(j); }
 nlohmann::json unpack(const Bytes& b) { return nlohmann::json::from_msgpack(b); }
-Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
-std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 std::unique_ptr<NativeProvider> load(const std::string& path, const std::string& capid) {
   auto p = NativeProvider::load(path, {capid, "test"});
@@ -40,7 +42,7 @@ Expected<void> configureEchoDispatch(NativeProvider& p) {
       [](std::string_view actor, std::string_view op, std::span<const uint8_t> msg) -> Expected<Bytes> {
         if (op != "Echo") return fail(ErrorCode::kNotFound, "actor " + std::string(actor) + " has no operation " +
                                                                 std::string(op));
-        Bytes out = bytes("echo:");
+        Bytes out = bytesOf("echo:");
         out.insert(out.end(), msg.begin(), msg.end());
         return out;
       },
@@ -115,7 +117,7 @@ TEST_P(RustProviderTest, KeyValueOperationsWithWasmCloudMessages) {
   auto unknown = p->call(kActor, "Frobnicate", {});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().message, "unsupported operation: Frobnicate");
-  auto garbage = p->call(kActor, "Get", bytes("\xc1"));
+  auto garbage = p->call(kActor, "Get", bytesOf("\xc1"));
   ASSERT_FALSE(garbage);
   EXPECT_NE(garbage.error().message.find("field 'key'"), std::string::npos) << garbage.error().message;
 
@@ -140,7 +142,7 @@ TEST_P(RustProviderTest, CallsActorsBackThroughTheHostsDispatcher) {
     auto empty = p->call(kActor, op, pack({{"actor", kActor}, {"operation", "Echo"},
                                            {"msg", nlohmann::json::binary({})}}));
     ASSERT_TRUE(empty) << empty.error().toString();
-    EXPECT_EQ(text(*empty), "echo:");
+    EXPECT_EQ(textOf(*empty), "echo:");
     // The host's error reaches the provider, which formats it with `{}`, and comes back in the provider's error.
     auto failed = p->call(kActor, op, pack({{"actor", kActor}, {"operation", "Nope"},
                                             {"msg", nlohmann::json::binary({})}}));
@@ -151,7 +153,7 @@ TEST_P(RustProviderTest, CallsActorsBackThroughTheHostsDispatcher) {
   }
   auto count = p->call(kActor, "Dispatches", {});
   ASSERT_TRUE(count);
-  EXPECT_EQ(text(*count), "4");
+  EXPECT_EQ(textOf(*count), "4");
   ASSERT_TRUE(p->stop());
 }
 
@@ -198,14 +200,14 @@ TEST(RustPre156Provider, LoadsWithTheOwnMethodsFirstLayoutAndServes) {
   ASSERT_TRUE(p->call("system", "BindActor", bind(kActor)));
   auto bound = p->call("system", "Bound", {});
   ASSERT_TRUE(bound);
-  EXPECT_EQ(text(*bound), "1");
-  auto echo = p->call(kActor, "Echo", bytes("payload"));
+  EXPECT_EQ(textOf(*bound), "1");
+  auto echo = p->call(kActor, "Echo", bytesOf("payload"));
   ASSERT_TRUE(echo);
-  EXPECT_EQ(text(*echo), "payload");
-  auto called = p->call(kActor, "Call", bytes(std::string(kActor) + "\nEcho\nhi"));
+  EXPECT_EQ(textOf(*echo), "payload");
+  auto called = p->call(kActor, "Call", bytesOf(std::string(kActor) + "\nEcho\nhi"));
   ASSERT_TRUE(called) << called.error().toString();
-  EXPECT_EQ(text(*called), "echo:hi");
-  auto failed = p->call(kActor, "Call", bytes(std::string(kActor) + "\nNope\n"));
+  EXPECT_EQ(textOf(*called), "echo:hi");
+  auto failed = p->call(kActor, "Call", bytesOf(std::string(kActor) + "\nNope\n"));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().message,
             std::string("dispatch to ") + kActor + " failed: actor " + kActor + " has no operation Nope");
